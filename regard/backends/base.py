@@ -1,0 +1,37 @@
+"""The two roles a model plays: finding faces and turning a face into a template."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from regard.domain import DetectedFace
+
+
+class Detector(Protocol):
+    model_id: str
+
+    def detect(self, image: np.ndarray, min_confidence: float, max_px: int) -> list[DetectedFace]:
+        """Faces in an RGB uint8 image, in its pixel coordinates, any order.
+
+        ``max_px`` is the longest side the image may be scaled to for the network.
+        """
+        ...
+
+
+class Embedder(Protocol):
+    model_id: str
+    embedding_size: int
+
+    def embed(self, image: np.ndarray, faces: Sequence[DetectedFace]) -> np.ndarray:
+        """L2-normalised float32 templates, one row per face, for faces of an RGB uint8 image."""
+        ...
+
+
+def l2_normalise(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero)."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.asarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)

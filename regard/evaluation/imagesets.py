@@ -1,0 +1,101 @@
+"""Labelled image sets (a folder tree ``identity/*.jpg``) and embedding them in parallel processes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
+
+FacePick = Literal["largest", "center"]
+
+
+@dataclass(frozen=True)
+class ImageSet:
+    paths: list[Path]
+    identities: list[str]
+
+
+def scan_tree(root: Path) -> ImageSet:
+    """Images under ``root/<identity>/``, sorted; files directly under ``root`` are ignored."""
+    paths, identities = [], []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        for path in sorted(folder.rglob("*")):
+            if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
+                paths.append(path)
+                identities.append(folder.name)
+    return ImageSet(paths, identities)
+
+
+@dataclass(frozen=True)
+class EmbeddedSet:
+    vectors: np.ndarray  # n x d, zero rows where no face was found
+    found: np.ndarray  # bool per image
+
+
+_worker_state: dict[str, Any] = {}
+
+
+def _init_worker(settings_kwargs: dict[str, Any]) -> None:
+    from regard.backends.registry import ModelRegistry
+    from regard.backends.runtime import RuntimeOptions
+    from regard.engine import FaceEngine
+    from regard.settings import Settings
+
+    settings = Settings(**settings_kwargs)
+    registry = ModelRegistry(settings.resolved_model_cache_dir(), RuntimeOptions(threads=settings.onnx_threads))
+    _worker_state["engine"] = FaceEngine(settings, registry)
+
+
+def _embed_one(args: tuple[str, str, FacePick]) -> np.ndarray | None:
+    from regard.errors import RegardError
+
+    path, model_id, pick = args
+    engine = _worker_state["engine"]
+    try:
+        image = engine.decode(path)
+        faces = engine.detect_decoded(image).faces
+    except RegardError:
+        return None
+    if not faces:
+        return None
+    if pick == "center":
+        h, w = image.pixels.shape[:2]
+        face = min(
+            faces, key=lambda f: ((f.box[0] + f.box[2]) / 2 - w / 2) ** 2 + ((f.box[1] + f.box[3]) / 2 - h / 2) ** 2
+        )
+    else:
+        face = faces[0]
+    return np.asarray(engine.embed(image, [face], model_id)[0].embedding)
+
+
+def embed_paths(
+    paths: Sequence[Path],
+    model_id: str,
+    settings_kwargs: dict[str, Any],
+    processes: int = 0,
+    pick: FacePick = "largest",
+) -> EmbeddedSet:
+    """Embed one face per image with ``processes`` single-threaded workers (0: one per core)."""
+    processes = processes or os.cpu_count() or 1
+    kwargs = {"onnx_threads": 1, **settings_kwargs}
+    jobs = [(str(p), model_id, pick) for p in paths]
+    if processes == 1:
+        _init_worker(kwargs)
+        results = [_embed_one(j) for j in jobs]
+    else:
+        with ProcessPoolExecutor(processes, initializer=_init_worker, initargs=(kwargs,)) as pool:
+            results = list(pool.map(_embed_one, jobs, chunksize=16))
+    dim = next((r.shape[0] for r in results if r is not None), 128)
+    vectors = np.zeros((len(paths), dim), dtype=np.float32)
+    found = np.zeros(len(paths), dtype=bool)
+    for i, r in enumerate(results):
+        if r is not None:
+            vectors[i], found[i] = r, True
+    return EmbeddedSet(vectors, found)

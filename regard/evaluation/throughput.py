@@ -1,0 +1,99 @@
+"""End-to-end throughput of the pipeline: images/s with 1..N worker processes, ms per stage."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# A worker: (paths, barrier, queue, options) -> puts a StageTimes on the queue.
+Worker = Callable[[list[str], Any, Any, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class StageTimes:
+    images: int
+    faces: int
+    seconds: float
+    decode_s: float
+    detect_s: float
+    embed_s: float
+
+
+@dataclass(frozen=True)
+class ThroughputReport:
+    processes: int
+    images: int
+    faces: int
+    wall_s: float
+    images_per_s: float
+    faces_per_s: float
+    ms_decode_per_image: float
+    ms_detect_per_image: float
+    ms_embed_per_face: float
+
+
+def regard_worker(paths: list[str], barrier: Any, queue: Any, options: dict[str, Any]) -> None:
+    """Decode, detect (with quality) and embed every face, timing each stage."""
+    from regard.backends.registry import ModelRegistry
+    from regard.backends.runtime import RuntimeOptions
+    from regard.engine import FaceEngine
+    from regard.errors import RegardError
+    from regard.settings import Settings
+
+    settings = Settings(onnx_threads=1, **options.get("settings", {}))
+    registry = ModelRegistry(settings.resolved_model_cache_dir(), RuntimeOptions(threads=1))
+    engine = FaceEngine(settings, registry)
+    model = options.get("model", settings.embedder)
+    warm = engine.decode(paths[0])
+    engine.embed(warm, engine.detect_decoded(warm).faces[:1], model)
+    barrier.wait()
+    t_dec = t_det = t_emb = 0.0
+    faces = 0
+    start = time.perf_counter()
+    for path in paths:
+        t0 = time.perf_counter()
+        try:
+            image = engine.decode(path)
+        except RegardError:
+            continue
+        t1 = time.perf_counter()
+        found = engine.detect_decoded(image).faces
+        t2 = time.perf_counter()
+        engine.embed(image, found, model)
+        t3 = time.perf_counter()
+        t_dec, t_det, t_emb, faces = t_dec + t1 - t0, t_det + t2 - t1, t_emb + t3 - t2, faces + len(found)
+    queue.put(StageTimes(len(paths), faces, time.perf_counter() - start, t_dec, t_det, t_emb))
+
+
+def measure(
+    paths: Sequence[Path], processes: int, worker: Worker = regard_worker, options: dict[str, Any] | None = None
+) -> ThroughputReport:
+    """Run ``worker`` in ``processes`` processes over disjoint shares of ``paths``, all starting together."""
+    ctx = mp.get_context("spawn")
+    barrier = ctx.Barrier(processes)
+    queue = ctx.Queue()
+    shares = [[str(p) for p in paths[i::processes]] for i in range(processes)]
+    procs = [ctx.Process(target=worker, args=(share, barrier, queue, options or {})) for share in shares]
+    for proc in procs:
+        proc.start()
+    results = [queue.get(timeout=3600) for _ in procs]
+    for proc in procs:
+        proc.join()
+    images = sum(r.images for r in results)
+    faces = sum(r.faces for r in results)
+    wall = max(r.seconds for r in results)
+    return ThroughputReport(
+        processes=processes,
+        images=images,
+        faces=faces,
+        wall_s=round(wall, 3),
+        images_per_s=round(images / wall, 2),
+        faces_per_s=round(faces / wall, 2),
+        ms_decode_per_image=round(1000 * sum(r.decode_s for r in results) / max(images, 1), 2),
+        ms_detect_per_image=round(1000 * sum(r.detect_s for r in results) / max(images, 1), 2),
+        ms_embed_per_face=round(1000 * sum(r.embed_s for r in results) / max(faces, 1), 2),
+    )

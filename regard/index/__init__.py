@@ -1,0 +1,1 @@
+"""Vector indexes derived from the store: an interface and the exact (BLAS) default."""

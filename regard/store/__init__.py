@@ -1,0 +1,1 @@
+"""The system of record: SQLAlchemy tables, migrations, and the repository over them."""

@@ -1,0 +1,312 @@
+"""Every read and write of the system of record, each in its own transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from regard.domain import Box, CollectionInfo, FaceRecord, Page, SubjectInfo
+from regard.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from regard.store.tables import CollectionRow, FaceRow, SubjectRow, UserModelRow
+
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class NewFace:
+    """A template to store, with what we keep about where it came from."""
+
+    embedding: np.ndarray
+    model_id: str
+    box: Box
+    confidence: float
+    quality: dict[str, object]
+    image_sha256: str
+    thumbnail: bytes | None = None
+
+
+@dataclass(frozen=True)
+class CollectionRef:
+    id: int
+    name: str
+    model_id: str
+    dimension: int
+    revision: int
+
+
+@dataclass(frozen=True)
+class Templates:
+    """All templates of a collection, for building an index."""
+
+    ids: np.ndarray  # face row ids
+    labels: np.ndarray  # subject row ids
+    vectors: np.ndarray  # n x d float32
+    revision: int
+
+
+def _check_page(offset: int, limit: int) -> None:
+    if offset < 0 or not 1 <= limit <= MAX_PAGE:
+        raise InvalidInputError(f"offset must be >= 0 and limit within 1..{MAX_PAGE}")
+
+
+class Store:
+    """Repository over the SQLAlchemy engine; returns plain dataclasses, never rows."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def _tx(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    # -- collections -------------------------------------------------------------------------
+    def create_collection(
+        self, tenant: str, name: str, model_id: str, dimension: int, description: str
+    ) -> CollectionInfo:
+        row = CollectionRow(tenant=tenant, name=name, model_id=model_id, dimension=dimension, description=description)
+        try:
+            with self._tx() as s:
+                s.add(row)
+        except IntegrityError:
+            raise AlreadyExistsError(f"collection '{name}' already exists") from None
+        return CollectionInfo(name, model_id, description, row.created_at)
+
+    def collection(self, tenant: str, name: str) -> CollectionRef:
+        with self._tx() as s:
+            row = s.scalar(select(CollectionRow).where(CollectionRow.tenant == tenant, CollectionRow.name == name))
+            if row is None:
+                raise NotFoundError(f"collection '{name}' does not exist")
+            return CollectionRef(row.id, row.name, row.model_id, row.dimension, row.revision)
+
+    def revision(self, collection_id: int) -> int:
+        with self._tx() as s:
+            return int(s.scalar(select(CollectionRow.revision).where(CollectionRow.id == collection_id)) or 0)
+
+    def describe_collection(self, tenant: str, name: str) -> CollectionInfo:
+        ref = self.collection(tenant, name)
+        with self._tx() as s:
+            row = s.get_one(CollectionRow, ref.id)
+            return self._collection_info(s, row)
+
+    def _collection_info(self, s: Session, row: CollectionRow) -> CollectionInfo:
+        subjects = s.scalar(select(func.count()).select_from(SubjectRow).where(SubjectRow.collection_id == row.id))
+        faces = s.scalar(select(func.count()).select_from(FaceRow).where(FaceRow.collection_id == row.id))
+        return CollectionInfo(row.name, row.model_id, row.description, row.created_at, subjects or 0, faces or 0)
+
+    def list_collections(self, tenant: str, offset: int, limit: int) -> Page:
+        _check_page(offset, limit)
+        with self._tx() as s:
+            total = s.scalar(select(func.count()).select_from(CollectionRow).where(CollectionRow.tenant == tenant))
+            rows = s.scalars(
+                select(CollectionRow)
+                .where(CollectionRow.tenant == tenant)
+                .order_by(CollectionRow.name)
+                .offset(offset)
+                .limit(limit)
+            ).all()
+            return Page([self._collection_info(s, r) for r in rows], total or 0, offset, limit)
+
+    def delete_collection(self, tenant: str, name: str) -> int:
+        """Delete a collection with its subjects and templates; returns the number of templates removed."""
+        ref = self.collection(tenant, name)
+        with self._tx() as s:
+            faces = s.scalar(select(func.count()).select_from(FaceRow).where(FaceRow.collection_id == ref.id)) or 0
+            s.execute(delete(FaceRow).where(FaceRow.collection_id == ref.id))
+            s.execute(delete(SubjectRow).where(SubjectRow.collection_id == ref.id))
+            s.execute(delete(CollectionRow).where(CollectionRow.id == ref.id))
+            return int(faces)
+
+    # -- subjects and faces --------------------------------------------------------------------
+    def add_faces(
+        self, ref: CollectionRef, external_id: str, display_name: str | None, faces: Sequence[NewFace]
+    ) -> tuple[list[FaceRecord], list[int], int]:
+        """Create or update the subject and store its new templates, all in one transaction.
+
+        Returns the records, their row ids and the subject's row id (for the index).
+        """
+        with self._tx() as s:
+            subject = s.scalar(
+                select(SubjectRow).where(SubjectRow.collection_id == ref.id, SubjectRow.external_id == external_id)
+            )
+            if subject is None:
+                subject = SubjectRow(
+                    collection_id=ref.id, external_id=external_id, display_name=display_name or external_id
+                )
+                s.add(subject)
+                s.flush()
+            elif display_name:
+                subject.display_name = display_name
+            rows = []
+            for face in faces:
+                if face.model_id != ref.model_id:
+                    raise InvalidInputError(
+                        f"template from model {face.model_id} cannot join a {ref.model_id} collection"
+                    )
+                row = FaceRow(
+                    face_id=uuid.uuid4().hex,
+                    collection_id=ref.id,
+                    subject_id=subject.id,
+                    model_id=face.model_id,
+                    embedding=np.asarray(face.embedding, dtype="<f4").tobytes(),
+                    x1=face.box[0],
+                    y1=face.box[1],
+                    x2=face.box[2],
+                    y2=face.box[3],
+                    confidence=face.confidence,
+                    quality=face.quality,
+                    image_sha256=face.image_sha256,
+                    thumbnail=face.thumbnail,
+                )
+                s.add(row)
+                rows.append(row)
+            s.execute(
+                update(CollectionRow).where(CollectionRow.id == ref.id).values(revision=CollectionRow.revision + 1)
+            )
+            s.flush()
+            return [self._face_record(r, ref.name, external_id) for r in rows], [r.id for r in rows], subject.id
+
+    @staticmethod
+    def _face_record(row: FaceRow, collection: str, subject: str) -> FaceRecord:
+        return FaceRecord(
+            face_id=row.face_id,
+            collection=collection,
+            subject=subject,
+            model_id=row.model_id,
+            box=(row.x1, row.y1, row.x2, row.y2),
+            confidence=row.confidence,
+            quality_level=str(row.quality.get("level", "")),
+            image_sha256=row.image_sha256,
+            created_at=row.created_at,
+            thumbnail_jpeg=row.thumbnail,
+        )
+
+    def list_subjects(self, ref: CollectionRef, offset: int, limit: int) -> Page:
+        _check_page(offset, limit)
+        with self._tx() as s:
+            total = s.scalar(select(func.count()).select_from(SubjectRow).where(SubjectRow.collection_id == ref.id))
+            counts = select(FaceRow.subject_id, func.count().label("n")).group_by(FaceRow.subject_id).subquery()
+            rows = s.execute(
+                select(SubjectRow, func.coalesce(counts.c.n, 0))
+                .outerjoin(counts, counts.c.subject_id == SubjectRow.id)
+                .where(SubjectRow.collection_id == ref.id)
+                .order_by(SubjectRow.external_id)
+                .offset(offset)
+                .limit(limit)
+            ).all()
+            items = [SubjectInfo(ref.name, r.external_id, r.display_name, r.created_at, int(n)) for r, n in rows]
+            return Page(items, total or 0, offset, limit)
+
+    def list_faces(self, ref: CollectionRef, subject: str | None, offset: int, limit: int) -> Page:
+        _check_page(offset, limit)
+        with self._tx() as s:
+            query = select(FaceRow, SubjectRow.external_id).join(SubjectRow).where(FaceRow.collection_id == ref.id)
+            if subject is not None:
+                query = query.where(SubjectRow.external_id == subject)
+            total = s.scalar(select(func.count()).select_from(query.subquery()))
+            rows = s.execute(query.order_by(FaceRow.id).offset(offset).limit(limit)).all()
+            return Page([self._face_record(f, ref.name, ext) for f, ext in rows], total or 0, offset, limit)
+
+    def face(self, tenant: str, face_id: str) -> tuple[FaceRecord, np.ndarray, int]:
+        """A face with its template and row id, looked up across the tenant's collections."""
+        with self._tx() as s:
+            found = s.execute(
+                select(FaceRow, SubjectRow.external_id, CollectionRow.name)
+                .join(SubjectRow, FaceRow.subject_id == SubjectRow.id)
+                .join(CollectionRow, FaceRow.collection_id == CollectionRow.id)
+                .where(FaceRow.face_id == face_id, CollectionRow.tenant == tenant)
+            ).first()
+            if found is None:
+                raise NotFoundError(f"face '{face_id}' does not exist")
+            row, external, collection = found
+            return self._face_record(row, collection, external), np.frombuffer(row.embedding, dtype="<f4"), row.id
+
+    def delete_faces(self, ref: CollectionRef, face_ids: Sequence[str]) -> list[int]:
+        """Delete faces of a collection by public id; returns their row ids (for the index)."""
+        with self._tx() as s:
+            rows = s.execute(
+                select(FaceRow.id, FaceRow.face_id).where(
+                    FaceRow.collection_id == ref.id, FaceRow.face_id.in_(face_ids)
+                )
+            ).all()
+            missing = set(face_ids) - {r.face_id for r in rows}
+            if missing:
+                raise NotFoundError(f"face(s) not in collection '{ref.name}': {', '.join(sorted(missing))}")
+            ids = [r.id for r in rows]
+            s.execute(delete(FaceRow).where(FaceRow.id.in_(ids)))
+            s.execute(
+                update(CollectionRow).where(CollectionRow.id == ref.id).values(revision=CollectionRow.revision + 1)
+            )
+            return ids
+
+    def delete_subject(self, ref: CollectionRef, external_id: str) -> list[int]:
+        """Delete a subject and its faces; returns the face row ids removed."""
+        with self._tx() as s:
+            subject = s.scalar(
+                select(SubjectRow).where(SubjectRow.collection_id == ref.id, SubjectRow.external_id == external_id)
+            )
+            if subject is None:
+                raise NotFoundError(f"subject '{external_id}' is not in collection '{ref.name}'")
+            ids = list(s.scalars(select(FaceRow.id).where(FaceRow.subject_id == subject.id)))
+            s.execute(delete(FaceRow).where(FaceRow.subject_id == subject.id))
+            s.delete(subject)
+            s.execute(
+                update(CollectionRow).where(CollectionRow.id == ref.id).values(revision=CollectionRow.revision + 1)
+            )
+            return ids
+
+    def subjects_by_row(self, row_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """External id and display name per subject row id."""
+        if not row_ids:
+            return {}
+        with self._tx() as s:
+            rows = s.execute(
+                select(SubjectRow.id, SubjectRow.external_id, SubjectRow.display_name).where(
+                    SubjectRow.id.in_(set(row_ids))
+                )
+            ).all()
+            return {r.id: (r.external_id, r.display_name) for r in rows}
+
+    def face_ids_by_row(self, row_ids: Sequence[int]) -> dict[int, str]:
+        if not row_ids:
+            return {}
+        with self._tx() as s:
+            rows = s.execute(select(FaceRow.id, FaceRow.face_id).where(FaceRow.id.in_(set(row_ids)))).all()
+            return {r.id: r.face_id for r in rows}
+
+    def templates(self, ref: CollectionRef) -> Templates:
+        """Every template of a collection with the revision it was read at (one snapshot)."""
+        with self.engine.connect() as conn, conn.begin():
+            revision = conn.scalar(select(CollectionRow.revision).where(CollectionRow.id == ref.id)) or 0
+            rows = conn.execute(
+                select(FaceRow.id, FaceRow.subject_id, FaceRow.embedding).where(FaceRow.collection_id == ref.id)
+            ).all()
+        n = len(rows)
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
+        labels = np.fromiter((r[1] for r in rows), dtype=np.int64, count=n)
+        vectors = (
+            np.frombuffer(b"".join(r[2] for r in rows), dtype="<f4").reshape(n, ref.dimension)
+            if n
+            else np.zeros((0, ref.dimension), np.float32)
+        )
+        return Templates(ids, labels, np.ascontiguousarray(vectors, dtype=np.float32), int(revision))
+
+    # -- user models -----------------------------------------------------------------------
+    def user_model_specs(self) -> list[dict[str, object]]:
+        with self._tx() as s:
+            return [dict(r.spec) for r in s.scalars(select(UserModelRow).order_by(UserModelRow.id))]
+
+    def save_user_model(self, model_id: str, spec: dict[str, object]) -> None:
+        try:
+            with self._tx() as s:
+                s.add(UserModelRow(id=model_id, spec=spec))
+        except IntegrityError:
+            raise AlreadyExistsError(f"model '{model_id}' is already registered") from None

@@ -1,0 +1,1 @@
+"""Pixels to faces: decode, detect (through backends), quality, align."""

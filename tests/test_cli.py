@@ -1,0 +1,141 @@
+"""The ``regard`` command: outputs, exit codes, folder enrollment, and docs coverage."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import typer
+from conftest import encode
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from regard.cli.app import app
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+@pytest.fixture
+def cli(tmp_path: Path, model_cache: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("REGARD_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("REGARD_MODEL_CACHE_DIR", str(model_cache))
+    monkeypatch.setenv("REGARD_ONNX_THREADS", "1")
+    monkeypatch.setenv("COLUMNS", "250")
+    runner = CliRunner()
+
+    def run(*args: str) -> typer.testing.Result:  # type: ignore[name-defined]
+        return runner.invoke(app, list(args), catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture
+def photos(tmp_path: Path, astronaut: np.ndarray, cameraman: np.ndarray, cat: np.ndarray) -> Path:
+    root = tmp_path / "photos"
+    (root / "eileen").mkdir(parents=True)
+    (root / "kitty").mkdir()
+    (root / "eileen" / "1.jpg").write_bytes(encode(astronaut))
+    (root / "eileen" / "2.png").write_bytes(encode(np.ascontiguousarray(astronaut[:, ::-1]), "PNG"))
+    (root / "eileen" / "broken.jpg").write_bytes(encode(astronaut)[:3000])
+    (root / "kitty" / "cat.jpg").write_bytes(encode(cat))
+    (root / "cameraman.jpg").write_bytes(encode(cameraman))
+    (root / "notes.txt.jpg").write_bytes(b"just text")
+    return root
+
+
+def test_detect_json_and_annotation(cli, photos: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "annotated.png"
+    result = cli("detect", str(photos / "eileen" / "1.jpg"), "--json", "--annotate", str(out))
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert len(data["faces"]) == 1 and len(data["faces"][0]["landmarks"]) == 5
+    assert data["faces"][0]["quality"]["level"] in ("high", "medium")
+    assert out.stat().st_size > 1000
+    table = cli("detect", str(photos / "cameraman.jpg"))
+    assert table.exit_code == 0 and "EXTREME_POSE" in table.stdout
+
+
+def test_bad_files_give_a_clear_error_and_exit_code(cli, photos: Path) -> None:  # type: ignore[no-untyped-def]
+    broken = cli("detect", str(photos / "eileen" / "broken.jpg"))
+    assert broken.exit_code == 3 and "corrupt or truncated" in broken.stderr and "Traceback" not in broken.output
+    text = cli("detect", str(photos / "notes.txt.jpg"))
+    assert text.exit_code == 3 and "not a supported image" in text.stderr
+    missing = cli("detect", str(photos / "nope.jpg"))
+    assert missing.exit_code == 3
+
+
+def test_compare_exit_codes(cli, photos: Path) -> None:  # type: ignore[no-untyped-def]
+    same = cli("compare", str(photos / "eileen" / "1.jpg"), str(photos / "eileen" / "2.png"), "--json")
+    assert same.exit_code == 0 and json.loads(same.stdout)["pairs"][0]["decision"]["match"] is True
+    different = cli("compare", str(photos / "eileen" / "1.jpg"), str(photos / "cameraman.jpg"))
+    assert different.exit_code == 10
+    no_face = cli("compare", str(photos / "eileen" / "1.jpg"), str(photos / "kitty" / "cat.jpg"))
+    assert no_face.exit_code == 4 and "no face" in no_face.stderr
+
+
+def test_collection_enroll_search_and_delete(cli, photos: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("collection", "create", "people", "--description", "test").exit_code == 0
+    assert cli("collection", "create", "people").exit_code == 6
+    enrolled = cli("enroll", "people", str(photos), "--json")
+    assert enrolled.exit_code == 0, enrolled.output
+    report = json.loads(enrolled.stdout)
+    assert report["indexed"] == 2 and report["subjects"] == ["eileen"]
+    skipped = {Path(s["image"]).name: s["reason"] for s in report["skipped"]}
+    assert "broken.jpg" in skipped and skipped["cat.jpg"] == "no face found"
+    single = cli("enroll", "people", str(photos / "cameraman.jpg"), "--subject", "cam")
+    assert single.exit_code == 4 and "EXTREME_POSE" in single.stdout
+    assert cli("enroll", "people", str(photos / "cameraman.jpg")).exit_code == 2
+
+    listed = json.loads(cli("collection", "list", "--json").stdout)
+    assert listed["total"] == 1 and listed["items"][0]["face_count"] == 2
+    assert "people" in cli("collection", "describe", "people").stdout
+
+    hit = cli("search", "people", str(photos / "eileen" / "2.png"), "--json")
+    assert hit.exit_code == 0 and json.loads(hit.stdout)["results"][0]["matches"][0]["subject"] == "eileen"
+    assert cli("search", "people", str(photos / "cameraman.jpg")).exit_code == 10
+    assert cli("search", "people").exit_code == 2
+
+    faces = json.loads(cli("faces", "list", "people", "--json").stdout)["items"]
+    by_face = cli("search", "people", "--face-id", faces[0]["face_id"], "--json")
+    assert json.loads(by_face.stdout)["results"][0]["matches"][0]["face_id"] == faces[1]["face_id"]
+    assert cli("faces", "delete", "people", faces[0]["face_id"]).exit_code == 0
+    assert cli("faces", "delete", "people", faces[0]["face_id"]).exit_code == 5
+    subjects = json.loads(cli("subjects", "list", "people", "--json").stdout)
+    assert subjects["items"][0]["face_count"] == 1
+    assert cli("subjects", "delete", "people", "eileen").exit_code == 0
+    assert cli("collection", "delete", "people", "--yes").exit_code == 0
+    assert cli("collection", "describe", "people").exit_code == 5
+
+
+def test_models_list(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("models", "list", "--json")
+    models = {m["id"]: m for m in json.loads(result.stdout)}
+    assert models["sface"]["installed"] and models["sface"]["thresholds"]["1e-04"] > 0
+    assert "Apache-2.0" in models["sface"]["licence"]
+
+
+def test_demo_runs_on_sample_photos(cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("regard.cli.demo.SHARED_CELEBA", tmp_path / "absent")
+    result = cli("demo")
+    assert result.exit_code == 0, result.output
+    assert "rank-1" in result.stdout
+
+
+def _commands(group, prefix: str = "") -> set[str]:  # type: ignore[no-untyped-def]
+    names = set()
+    for name, command in group.commands.items():
+        full = f"{prefix} {name}".strip()
+        if hasattr(command, "commands"):
+            names |= _commands(command, full)
+        else:
+            names.add(full)
+    return names
+
+
+def test_every_command_is_documented() -> None:
+    doc = (DOCS / "cli.md").read_text()
+    documented = set(re.findall(r"^### `regard ([a-z -]+?)`", doc, re.M))
+    assert _commands(get_command(app)) == documented

@@ -1,0 +1,91 @@
+"""A process killed in the middle of enrolling leaves a consistent store and index."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from regard import Regard
+
+WRITER = """
+import sys, numpy as np
+from skimage import data
+from regard import Regard
+svc = Regard(data_dir=sys.argv[1], model_cache_dir=sys.argv[2], onnx_threads=1)
+try:
+    svc.create_collection("crash")
+except Exception:
+    pass
+astro = data.astronaut()
+images = [astro, np.ascontiguousarray(astro[:, ::-1]), np.ascontiguousarray(astro[8:, 8:])]
+round_ = sys.argv[3]
+if len(sys.argv) > 4:  # die inside the third enrollment's transaction, rows flushed, not committed
+    import os, signal
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+    from regard.store.tables import FaceRow
+    seen = []
+    def die(session, _ctx):
+        if any(isinstance(o, FaceRow) for o in session.new):
+            seen.append(1)
+            if len(seen) == 3:
+                os.kill(os.getpid(), signal.SIGKILL)
+    event.listen(Session, "after_flush", die)
+for i in range(10_000):
+    svc.enroll("crash", f"r{round_}-s{i}", images)
+    print(i, flush=True)
+"""
+
+
+def _kill_mid_enrollment(
+    data_dir: Path, model_cache: Path, round_: int, after_commits: int, delay_s: float, in_flush: bool = False
+) -> None:
+    extra = ["flush"] if in_flush else []
+    with subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(data_dir), str(model_cache), str(round_), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        for _ in range(after_commits):
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read()
+        if in_flush:
+            assert proc.wait(timeout=60) == -signal.SIGKILL
+            return
+        time.sleep(delay_s)  # land somewhere inside the next enrollment
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+
+def test_killed_writer_leaves_no_orphans(tmp_path: Path, model_cache: Path, astronaut: np.ndarray) -> None:
+    data_dir = tmp_path / "data"
+    for round_, delay in enumerate((0.0, 0.05, 0.12, 0.2)):
+        _kill_mid_enrollment(data_dir, model_cache, round_, after_commits=2, delay_s=delay)
+    # Killed with the third enrollment's rows written to the WAL but not committed.
+    _kill_mid_enrollment(data_dir, model_cache, 9, after_commits=2, delay_s=0, in_flush=True)
+    db = data_dir / "regard.db"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("pragma foreign_key_check").fetchall() == []
+        per_subject = conn.execute(
+            "select s.external_id, count(f.id) from subjects s left join faces f on f.subject_id = s.id group by s.id"
+        ).fetchall()
+        revision = conn.execute("select revision from collections where name = 'crash'").fetchone()[0]
+    # Each enrollment is 3 images in one transaction: all of it or none of it.
+    assert per_subject and all(n == 3 for _, n in per_subject)
+    assert revision == len(per_subject)
+    with Regard(data_dir=data_dir, model_cache_dir=model_cache) as svc:
+        info = svc.describe_collection("crash")
+        assert info.face_count == 3 * len(per_subject)
+        ref = svc.store.collection("default", "crash")
+        assert len(svc.indexes.get(ref)) == info.face_count
+        assert len(svc.search("crash", astronaut, top_k=1000).results[0].matches) == len(per_subject)

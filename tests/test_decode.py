@@ -1,0 +1,125 @@
+"""Decoding untrusted input: every format, EXIF orientation, and every kind of bad input."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import encode
+from PIL import Image
+
+from regard.errors import ImageTooLargeError, InvalidImageError
+from regard.vision.decode import ImageLimits, decode_image
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "BMP", "TIFF"])
+def test_formats_decode_to_rgb(astronaut: np.ndarray, fmt: str) -> None:
+    image = decode_image(encode(astronaut, fmt))
+    assert image.pixels.shape == astronaut.shape
+    assert image.pixels.dtype == np.uint8
+    assert image.info.format == fmt
+    assert len(image.info.sha256) == 64
+
+
+def test_path_and_array_sources(astronaut: np.ndarray, tmp_path: Path) -> None:
+    path = tmp_path / "a.png"
+    path.write_bytes(encode(astronaut, "PNG"))
+    assert np.array_equal(decode_image(path).pixels, astronaut)
+    assert np.array_equal(decode_image(str(path)).pixels, astronaut)
+    assert decode_image(astronaut).info.format == "ARRAY"
+    assert decode_image(astronaut[:, :, 0]).pixels.shape == astronaut.shape
+    rgba = np.dstack([astronaut, np.full(astronaut.shape[:2], 255, np.uint8)])
+    assert decode_image(rgba).pixels.shape == astronaut.shape
+
+
+def test_exif_orientation_is_applied(astronaut: np.ndarray) -> None:
+    wide = np.ascontiguousarray(astronaut[:256])  # 256 x 512
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    data = encode(wide, "JPEG", exif=exif.tobytes())
+    assert decode_image(data).pixels.shape[:2] == (512, 256)
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (b"", "empty"),
+        (b"hello, this is not an image at all", "not a supported image"),
+        (b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n", "not a supported image"),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 64, "."),
+    ],
+)
+def test_non_images_are_rejected(payload: bytes, message: str) -> None:
+    with pytest.raises(InvalidImageError, match=message):
+        decode_image(payload)
+
+
+def test_truncated_jpeg_is_rejected(astronaut: np.ndarray) -> None:
+    data = encode(astronaut, "JPEG")
+    with pytest.raises(InvalidImageError, match="corrupt or truncated"):
+        decode_image(data[: len(data) // 2])
+
+
+def test_truncated_png_is_rejected(astronaut: np.ndarray) -> None:
+    data = encode(astronaut, "PNG")
+    with pytest.raises(InvalidImageError):
+        decode_image(data[: len(data) // 3])
+
+
+def test_corrupt_bytes_in_the_middle(astronaut: np.ndarray) -> None:
+    data = bytearray(encode(astronaut, "PNG"))
+    data[200:400] = b"\x00" * 200
+    with pytest.raises(InvalidImageError):
+        decode_image(bytes(data))
+
+
+def test_byte_limit() -> None:
+    with pytest.raises(ImageTooLargeError, match="bytes"):
+        decode_image(b"\xff" * 2048, ImageLimits(max_bytes=1024))
+
+
+def test_pixel_limit(astronaut: np.ndarray) -> None:
+    with pytest.raises(ImageTooLargeError, match="pixels"):
+        decode_image(encode(astronaut, "PNG"), ImageLimits(max_pixels=100_000))
+    with pytest.raises(ImageTooLargeError):
+        decode_image(astronaut, ImageLimits(max_pixels=100_000))
+
+
+def _png_bomb(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims a huge image (a decompression bomb)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    rows = zlib.compress(b"\x00" * (width + 1) * 16)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+
+
+def test_decompression_bomb_rejected_before_decoding() -> None:
+    bomb = _png_bomb(60_000, 60_000)
+    assert len(bomb) < 10_000
+    with pytest.raises(ImageTooLargeError):
+        decode_image(bomb)
+
+
+def test_bomb_under_pillow_limit_but_over_ours() -> None:
+    with pytest.raises(ImageTooLargeError, match="pixels"):
+        decode_image(_png_bomb(8000, 8000))
+
+
+def test_wrong_array_types() -> None:
+    with pytest.raises(InvalidImageError, match="uint8"):
+        decode_image(np.zeros((10, 10, 3), dtype=np.float32))
+    with pytest.raises(InvalidImageError, match="shape"):
+        decode_image(np.zeros((10, 10, 5), dtype=np.uint8))
+    with pytest.raises(InvalidImageError, match="unsupported"):
+        decode_image(12345)  # type: ignore[arg-type]
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InvalidImageError, match="no such file"):
+        decode_image(tmp_path / "nope.jpg")
