@@ -66,3 +66,41 @@ def test_exclusion_threshold_and_empty() -> None:
 def test_dimension_mismatch_is_refused() -> None:
     with pytest.raises(ModelMismatchError):
         ExactIndex(16).add([1], [1], np.zeros((1, 8), np.float32))
+
+
+def test_int8_error_bound_holds() -> None:
+    from regard.index import quantized
+
+    rng = np.random.default_rng(3)
+    vectors = unit(rng, 2000, 128)
+    vectors[:5] = np.eye(128, dtype=np.float32)[:5]  # components of 1.0 are clipped at 0.5
+    codes, error = quantized.quantize(vectors)
+    for query in unit(rng, 20, 128):
+        approx, q_error = quantized.int8_scores(query, codes)
+        exact = vectors @ query
+        assert np.all(np.abs(approx - exact) <= error + q_error * (1 + error) + 1e-6)
+
+
+def test_two_pass_search_equals_float_search() -> None:
+    rng = np.random.default_rng(4)
+    centres = unit(rng, 50, 128)
+    # Clustered data: many templates close to each probe, scores spread across the threshold.
+    vectors = centres[rng.integers(0, 50, 20_000)] + rng.normal(0, 0.08, (20_000, 128)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    labels = rng.integers(0, 5000, 20_000)
+    fast = ExactIndex(128, quantized_min_rows=1)
+    plain = ExactIndex(128, quantized_min_rows=10**9)
+    for index in (fast, plain):
+        index.add(list(range(20_000)), labels.tolist(), vectors)
+        index.remove(list(range(0, 20_000, 7)))
+    probes = centres[:10] + rng.normal(0, 0.05, (10, 128)).astype(np.float32)
+    for probe in probes / np.linalg.norm(probes, axis=1, keepdims=True):
+        for k, floor in [(1, 0.42), (20, 0.42), (200, 0.6), (5, 0.9)]:
+            exclude = [14, 15, 16]
+            got = fast.search(probe[None], k, floor, exclude)[0]
+            want = plain.search(probe[None], k, floor, exclude)[0]
+            assert [(h.label, h.entry_id) for h in got] == [(h.label, h.entry_id) for h in want]
+            assert [h.similarity for h in got] == pytest.approx([h.similarity for h in want], abs=1e-6)
+    # A floor low enough to pass most rows falls back to the BLAS pass, with the same answer.
+    low = fast.search(probes[:1], 10, -1.0)[0]
+    assert [h.label for h in low] == [h.label for h in plain.search(probes[:1], 10, -1.0)[0]]

@@ -58,8 +58,11 @@ class ModelRegistry:
 
     def available(self, model_id: str) -> bool:
         """Whether the model's weights (and runtime) are installed, without loading it."""
+        spec = self.spec(model_id)
+        if spec.runtime == "dlib" and importlib.util.find_spec("dlib") is None:
+            return False
         try:
-            self.weight_path(self.spec(model_id))
+            self.weight_path(spec)
         except ModelUnavailableError:
             return False
         return True
@@ -108,21 +111,21 @@ class ModelRegistry:
 
             predictor = self.weight_path(spec, spec.extra_files[0])
             return DlibResNetEmbedder(path, predictor, spec.id)
-        if spec.id == "yunet":
+        if spec.runtime == "yunet":
             from regard.backends.yunet import YuNetDetector
 
             prepared = prepared_model_path(path, self._cache_dir, PrepareOptions(dynamic_spatial=True), spec.sha256)
             return YuNetDetector(prepared, spec.id, self._runtime)
-        if spec.id == "centerface":
+        if spec.runtime == "centerface":
             from regard.backends.centerface import CenterFaceDetector
 
             options = PrepareOptions(fold_dequantize=False, rewrite_prelu=False, dynamic_spatial=True)
             prepared = prepared_model_path(path, self._cache_dir, options, spec.sha256)
             return CenterFaceDetector(prepared, spec.id, self._runtime)
-        if spec.kind == "embedder":
+        if spec.runtime == "arcface-onnx" and spec.kind == "embedder":
             prepared = prepared_model_path(path, self._cache_dir, PrepareOptions(), spec.sha256 or None)
             return ArcFaceOnnxEmbedder(prepared, spec.id, spec.embedding_size, spec.crop or CropFormat(), self._runtime)
-        raise ModelUnavailableError(f"model '{spec.id}': no runtime for a user-registered {spec.kind}")
+        raise ModelUnavailableError(f"model '{spec.id}': no {spec.runtime} runtime for a {spec.kind}")
 
 
 def user_embedder_spec(

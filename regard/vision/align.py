@@ -44,4 +44,6 @@ def align_face(image: np.ndarray, landmarks: Sequence[Sequence[float]], size: in
 
     template = ARCFACE_TEMPLATE * (size / 112.0)
     matrix = umeyama(np.asarray(landmarks, dtype=np.float64), template)
-    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    # Bicubic costs ~0.1 ms more than bilinear per crop and lifts SFace's LFW accuracy
+    # from 99.38% to 99.42% (benchmarks/results/accuracy_sface.json).
+    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT)

@@ -1,0 +1,70 @@
+"""Batched SFace embedding on a GPU with onnxruntime-gpu: faces per second.
+
+Runs unchanged without a GPU (it then measures the CPU provider and says so).
+On the device machine:  pip install onnxruntime-gpu  then  python benchmarks/gpu.py
+Target: 5,000 faces/s on one H100.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+from _common import write_result
+
+from regard.backends.registry import ModelRegistry
+from regard.backends.runtime import RuntimeOptions, available_providers
+
+
+def crops(count: int) -> np.ndarray:
+    """Real aligned crops (scikit-image's astronaut, jittered) as an N x 3 x 112 x 112 batch."""
+    from skimage import data
+
+    from regard.engine import FaceEngine
+    from regard.settings import Settings
+
+    settings = Settings(model_cache_dir=Path(__file__).parent / ".cache" / "models")
+    registry = ModelRegistry(settings.resolved_model_cache_dir(), RuntimeOptions(providers=("CPUExecutionProvider",)))
+    engine = FaceEngine(settings, registry)
+    image = engine.decode(data.astronaut())
+    face = engine.detect_decoded(image).faces[0]
+    embedder = registry.embedder("sface")
+    base = embedder.crops(image.pixels, [face])  # type: ignore[attr-defined]
+    rng = np.random.default_rng(0)
+    return np.clip(base + rng.normal(0, 4, (count, *base.shape[1:])).astype(np.float32), 0, 255)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--faces", type=int, default=8192)
+    parser.add_argument("--batches", default="64,256,1024")
+    args = parser.parse_args()
+    providers = available_providers()
+    on_gpu = providers[0] != "CPUExecutionProvider"
+    batch = crops(args.faces if on_gpu else 256)
+    rows = []
+    for size in (int(b) for b in args.batches.split(",")):
+        cache = Path(__file__).parent / ".cache" / "models"
+        registry = ModelRegistry(cache, RuntimeOptions(providers=tuple(providers), batch_size=size))
+        embedder = registry.embedder("sface")
+        embedder.embed_crops(batch[:size])  # type: ignore[attr-defined]  # warm-up, kernel selection
+        start = time.perf_counter()
+        out = embedder.embed_crops(batch)  # type: ignore[attr-defined]
+        seconds = time.perf_counter() - start
+        assert np.allclose(np.linalg.norm(out, axis=1), 1, atol=1e-4)
+        rows.append(
+            {
+                "batch_size": size,
+                "faces": len(batch),
+                "seconds": round(seconds, 3),
+                "faces_per_s": round(len(batch) / seconds, 1),
+            }
+        )
+        print(rows[-1])
+    write_result("gpu" if on_gpu else "gpu_cpu_fallback", {"providers": providers, "on_gpu": on_gpu, "results": rows})
+
+
+if __name__ == "__main__":
+    main()
