@@ -69,6 +69,11 @@ class DetectedFace:
         return self.box[3] - self.box[1]
 
     @property
+    def size(self) -> float:
+        """Face size in pixels: the box's longer side (detectors' boxes are taller than wide)."""
+        return max(self.width, self.height)
+
+    @property
     def area(self) -> float:
         return max(self.width, 0.0) * max(self.height, 0.0)
 

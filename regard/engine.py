@@ -42,7 +42,7 @@ class FaceEngine:
         settings = self.settings
         detector = self.registry.detector(detector_id or settings.detector)
         found = detector.detect(image.pixels, settings.detect_min_confidence, settings.detect_max_px)
-        found = [f for f in found if min(f.width, f.height) >= settings.min_face_px]
+        found = [f for f in found if f.size >= settings.min_face_px]
         found.sort(key=lambda f: f.area, reverse=True)
         faces = [replace(f, quality=assess(image.pixels, f, self.quality)) for f in found[: settings.max_faces]]
         return Detection(image=image.info, faces=faces, detector=detector.model_id)

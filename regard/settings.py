@@ -49,11 +49,11 @@ class Settings(BaseSettings):
     embedder: str = Field("sface", description="Embedder model id for new collections and compare.")
     detect_max_px: int = Field(640, ge=64, description="Longest side an image is scaled to for detection.")
     detect_min_confidence: float = Field(0.6, ge=0.0, le=1.0, description="Detector score threshold.")
-    min_face_px: int = Field(40, ge=1, description="Smallest face side reported by detection, pixels.")
+    min_face_px: int = Field(40, ge=1, description="Smallest face reported by detection (box's longer side), pixels.")
     max_faces: int = Field(100, ge=1, le=1000, description="Most faces returned per image, largest first.")
 
     enroll_min_confidence: float = Field(0.8, ge=0.0, le=1.0, description="Below: LOW_CONFIDENCE.")
-    enroll_min_face_px: int = Field(48, ge=1, description="Below: SMALL_BOUNDING_BOX.")
+    enroll_min_face_px: int = Field(60, ge=1, description="Face size below which: SMALL_BOUNDING_BOX.")
     enroll_min_sharpness: float = Field(8.0, ge=0.0, description="Below (0-100 scale): LOW_SHARPNESS.")
     enroll_min_brightness: float = Field(15.0, ge=0.0, description="Below (0-100 scale): LOW_BRIGHTNESS.")
     enroll_max_yaw_deg: float = Field(45.0, gt=0, description="Above: EXTREME_POSE.")

@@ -139,3 +139,10 @@ def test_every_command_is_documented() -> None:
     doc = (DOCS / "cli.md").read_text()
     documented = set(re.findall(r"^### `regard ([a-z -]+?)`", doc, re.M))
     assert _commands(get_command(app)) == documented
+
+
+def test_benchmark_throughput_command(cli, photos: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli("benchmark", "throughput", str(photos / "eileen"), "--limit", "2", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["images"] == 2 and report["faces"] == 2 and report["images_per_s"] > 0

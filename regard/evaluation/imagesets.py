@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from regard.domain import DetectedFace
+
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 
 FacePick = Literal["largest", "center"]
@@ -53,6 +55,18 @@ def _init_worker(settings_kwargs: dict[str, Any]) -> None:
     _worker_state["engine"] = FaceEngine(settings, registry)
 
 
+def pick_face(faces: Sequence[DetectedFace], shape: tuple[int, ...], pick: FacePick) -> DetectedFace:
+    """The largest face (faces come largest first), or the one nearest the image centre (LFW's subject)."""
+    if pick == "largest":
+        return faces[0]
+    height, width = shape[:2]
+
+    def distance(f: DetectedFace) -> float:
+        return ((f.box[0] + f.box[2]) / 2 - width / 2) ** 2 + ((f.box[1] + f.box[3]) / 2 - height / 2) ** 2
+
+    return min(faces, key=distance)
+
+
 def _embed_one(args: tuple[str, str, FacePick]) -> np.ndarray | None:
     from regard.errors import RegardError
 
@@ -65,13 +79,7 @@ def _embed_one(args: tuple[str, str, FacePick]) -> np.ndarray | None:
         return None
     if not faces:
         return None
-    if pick == "center":
-        h, w = image.pixels.shape[:2]
-        face = min(
-            faces, key=lambda f: ((f.box[0] + f.box[2]) / 2 - w / 2) ** 2 + ((f.box[1] + f.box[3]) / 2 - h / 2) ** 2
-        )
-    else:
-        face = faces[0]
+    face = pick_face(faces, image.pixels.shape, pick)
     return np.asarray(engine.embed(image, [face], model_id)[0].embedding)
 
 

@@ -36,8 +36,46 @@ class ThroughputReport:
     ms_embed_per_face: float
 
 
+@dataclass(frozen=True)
+class Pipeline:
+    """The three stages a throughput run times; ``decode`` may raise one of ``skip`` to pass a file by."""
+
+    decode: Callable[[str], Any]
+    detect: Callable[[Any], Sequence[Any]]
+    embed: Callable[[Any, Sequence[Any]], Any]
+    skip: tuple[type[Exception], ...] = ()
+
+
+def timed_run(paths: list[str], pipeline: Pipeline, barrier: Any) -> StageTimes:
+    """Warm the models up on the first usable file, wait for the other workers, then time every stage."""
+    for path in paths:
+        try:
+            warm = pipeline.decode(path)
+        except pipeline.skip:
+            continue
+        pipeline.embed(warm, list(pipeline.detect(warm))[:1])
+        break
+    barrier.wait()
+    t_dec = t_det = t_emb = 0.0
+    faces = 0
+    start = time.perf_counter()
+    for path in paths:
+        t0 = time.perf_counter()
+        try:
+            image = pipeline.decode(path)
+        except pipeline.skip:
+            continue
+        t1 = time.perf_counter()
+        found = pipeline.detect(image)
+        t2 = time.perf_counter()
+        pipeline.embed(image, found)
+        t3 = time.perf_counter()
+        t_dec, t_det, t_emb, faces = t_dec + t1 - t0, t_det + t2 - t1, t_emb + t3 - t2, faces + len(found)
+    return StageTimes(len(paths), faces, time.perf_counter() - start, t_dec, t_det, t_emb)
+
+
 def regard_worker(paths: list[str], barrier: Any, queue: Any, options: dict[str, Any]) -> None:
-    """Decode, detect (with quality) and embed every face, timing each stage."""
+    """Decode, detect (with quality) and embed every face with one onnxruntime thread."""
     from regard.backends.registry import ModelRegistry
     from regard.backends.runtime import RuntimeOptions
     from regard.engine import FaceEngine
@@ -48,25 +86,13 @@ def regard_worker(paths: list[str], barrier: Any, queue: Any, options: dict[str,
     registry = ModelRegistry(settings.resolved_model_cache_dir(), RuntimeOptions(threads=1))
     engine = FaceEngine(settings, registry)
     model = options.get("model", settings.embedder)
-    warm = engine.decode(paths[0])
-    engine.embed(warm, engine.detect_decoded(warm).faces[:1], model)
-    barrier.wait()
-    t_dec = t_det = t_emb = 0.0
-    faces = 0
-    start = time.perf_counter()
-    for path in paths:
-        t0 = time.perf_counter()
-        try:
-            image = engine.decode(path)
-        except RegardError:
-            continue
-        t1 = time.perf_counter()
-        found = engine.detect_decoded(image).faces
-        t2 = time.perf_counter()
-        engine.embed(image, found, model)
-        t3 = time.perf_counter()
-        t_dec, t_det, t_emb, faces = t_dec + t1 - t0, t_det + t2 - t1, t_emb + t3 - t2, faces + len(found)
-    queue.put(StageTimes(len(paths), faces, time.perf_counter() - start, t_dec, t_det, t_emb))
+    pipeline = Pipeline(
+        decode=engine.decode,
+        detect=lambda image: engine.detect_decoded(image).faces,
+        embed=lambda image, faces: engine.embed(image, faces, model),
+        skip=(RegardError,),
+    )
+    queue.put(timed_run(paths, pipeline, barrier))
 
 
 def measure(

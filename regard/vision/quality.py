@@ -24,7 +24,7 @@ class QualityThresholds:
     """Limits below (or above, for pose) which a face is not used for enrollment."""
 
     min_confidence: float = 0.8
-    min_face_px: int = 48
+    min_face_px: int = 60
     min_sharpness: float = 8.0
     min_brightness: float = 15.0
     max_yaw_deg: float = 45.0
@@ -68,7 +68,7 @@ def assess(image: np.ndarray, face: DetectedFace, limits: QualityThresholds) -> 
     """Measure a face and decide whether it is good enough to enroll."""
     sharpness, brightness = sharpness_and_brightness(image, face)
     pose = estimate_pose(face.landmarks)
-    face_px = min(face.width, face.height)
+    face_px = face.size
     reasons: list[UnindexedReason] = []
     if face.confidence < limits.min_confidence:
         reasons.append(UnindexedReason.LOW_CONFIDENCE)
