@@ -207,6 +207,7 @@ class SearchResult:
     threshold: float
     fmr: float
     results: list[FaceSearchResult]
+    review_case: str | None = None  # set when matches are held for human review
 
 
 @dataclass(frozen=True)

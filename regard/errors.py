@@ -74,3 +74,37 @@ class StoreError(RegardError):
 
     code = "store_error"
     exit_code = 9
+
+
+class AuthenticationError(RegardError):
+    """An API key is unknown, malformed, revoked or expired."""
+
+    code = "unauthenticated"
+    exit_code = 12
+
+
+class PermissionDeniedError(RegardError):
+    """The caller's roles do not allow this operation."""
+
+    code = "forbidden"
+    exit_code = 13
+
+
+class PolicyDeniedError(RegardError):
+    """The policy engine denied the call; carries the rule and policy version it cites."""
+
+    code = "policy_denied"
+    exit_code = 14
+
+    def __init__(self, reason: str, rule_id: str, policy_version: str = "") -> None:
+        super().__init__(f"{reason} [rule {rule_id}{', policy ' + policy_version if policy_version else ''}]")
+        self.reason = reason
+        self.rule_id = rule_id
+        self.policy_version = policy_version
+
+
+class ConflictError(RegardError):
+    """The request conflicts with the current state (e.g. a review already decided)."""
+
+    code = "conflict"
+    exit_code = 6

@@ -67,6 +67,18 @@ class Settings(BaseSettings):
     onnx_providers: list[str] = Field(default_factory=list, description="onnxruntime providers; empty: best available.")
     embed_batch_size: int = Field(0, ge=0, description="Faces per embedder run; 0: 1 on CPU, 64 on GPU.")
 
+    ledger_key_file: Path | None = Field(
+        None, description="Ed25519 key signing ledger checkpoints; default data_dir/keys."
+    )
+    ledger_witness_file: Path | None = Field(None, description="Checkpoints copied outside the database.")
+    ledger_checkpoint_every: int = Field(100, ge=1, description="Sign a checkpoint every N ledger entries per tenant.")
+
+    def resolved_ledger_key_file(self) -> Path:
+        return self.ledger_key_file or self.data_dir / "keys" / "ledger-ed25519.pem"
+
+    def resolved_ledger_witness_file(self) -> Path:
+        return self.ledger_witness_file or self.data_dir / "ledger-checkpoints.jsonl"
+
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to ``data_dir/regard.db``."""
         return self.database_url or f"sqlite:///{self.data_dir / 'regard.db'}"

@@ -59,9 +59,26 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("models")
 
 
+def declare_default_purpose(svc: Regard, tenant: str = "default", name: str = "unspecified") -> None:
+    """Every biometric call needs a declared purpose; tests of the engine use this one."""
+    from regard import CallContext
+
+    svc.declare_purpose(
+        name,
+        CallContext(tenant=tenant, purpose=name),
+        category="photo-organisation",
+        legal_basis="legitimate-interests",
+        data_subjects="people in the test photos",
+        retention_days=30,
+        max_collection_subjects=10_000,
+        consequential=False,
+    )
+
+
 @pytest.fixture
 def service(tmp_path: Path, model_cache: Path) -> Iterator[Regard]:
     with Regard(data_dir=tmp_path / "data", model_cache_dir=model_cache, onnx_threads=1) as svc:
+        declare_default_purpose(svc)
         yield svc
 
 

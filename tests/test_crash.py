@@ -20,6 +20,8 @@ from skimage import data
 from regard import Regard
 svc = Regard(data_dir=sys.argv[1], model_cache_dir=sys.argv[2], onnx_threads=1)
 try:
+    svc.declare_purpose("unspecified", category="photo-organisation", legal_basis="legitimate-interests",
+                        data_subjects="test", retention_days=30, max_collection_subjects=100000, consequential=False)
     svc.create_collection("crash")
 except Exception:
     pass

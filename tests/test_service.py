@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import encode
+from conftest import declare_default_purpose, encode
 
 from regard import CallContext, Regard
 from regard.domain import UnindexedReason
@@ -67,6 +67,8 @@ def test_collections_lifecycle(service: Regard) -> None:
 
 def test_tenants_do_not_see_each_other(service: Regard, astronaut: np.ndarray) -> None:
     acme, globex = CallContext(tenant="acme"), CallContext(tenant="globex")
+    declare_default_purpose(service, "acme")
+    declare_default_purpose(service, "globex")
     service.create_collection("people", acme)
     service.create_collection("people", globex)  # same name, other tenant
     service.enroll("people", "eileen", [astronaut], acme)
@@ -139,6 +141,7 @@ def test_bad_input_stores_nothing(service: Regard, astronaut: np.ndarray, cat: n
 def test_thumbnails_only_when_asked(tmp_path: Path, model_cache: Path, astronaut: np.ndarray) -> None:
     for keep in (False, True):
         with Regard(data_dir=tmp_path / str(keep), model_cache_dir=model_cache, store_thumbnails=keep) as svc:
+            declare_default_purpose(svc)
             svc.create_collection("p")
             record = svc.enroll("p", "e", [astronaut]).indexed[0]
             listed = svc.list_faces("p").items[0]
@@ -184,6 +187,7 @@ def test_two_processes_share_the_store(tmp_path: Path, model_cache: Path, astron
         Regard(data_dir=tmp_path, model_cache_dir=model_cache) as writer,
         Regard(data_dir=tmp_path, model_cache_dir=model_cache) as reader,
     ):
+        declare_default_purpose(writer)
         writer.create_collection("p")
         assert reader.search("p", astronaut).results[0].matches == []
         writer.enroll("p", "eileen", [astronaut])

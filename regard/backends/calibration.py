@@ -54,6 +54,20 @@ def similarity_to_score(similarity: np.ndarray | float, thresholds: Mapping[str,
     return np.asarray(np.interp(np.asarray(similarity, dtype=np.float64), xs, ys))
 
 
+def fmr_at(similarity: float, thresholds: Mapping[str, float]) -> float | None:
+    """False match rate at a cosine threshold, interpolated log-linearly between calibrated points.
+
+    Below the loosest calibrated point returns that point's rate (an upper bound is unknown);
+    above the strictest, returns the strictest rate (the true rate is lower).
+    """
+    points = sorted((v, float(k)) for k, v in thresholds.items())
+    if not points:
+        return None
+    cos = np.asarray([p[0] for p in points])
+    log_fmr = np.log10([p[1] for p in points])
+    return float(10 ** np.interp(similarity, cos, log_fmr))
+
+
 def score_to_similarity(score: float, thresholds: Mapping[str, float]) -> float:
     """Inverse of ``similarity_to_score``: the cosine at which a model reaches ``score``."""
     if not 0.0 <= score <= 100.0:

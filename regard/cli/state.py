@@ -20,6 +20,8 @@ class CliState:
     data_dir: Path | None = None
     tenant: str = "default"
     purpose: str = "unspecified"
+    api_key: str | None = None
+    case_reference: str | None = None
     _service: Regard | None = None
 
     def service(self) -> Regard:
@@ -30,7 +32,15 @@ class CliState:
         return self._service
 
     def context(self) -> CallContext:
-        return CallContext(actor=f"cli:{getpass.getuser()}", tenant=self.tenant, purpose=self.purpose)
+        """With an API key: that key's tenant and roles.  Without: a local, trusted operator (all roles)."""
+        if self.api_key:
+            return self.service().authenticate(self.api_key, self.purpose, self.case_reference)
+        return CallContext(
+            actor=f"cli:{getpass.getuser()}",
+            tenant=self.tenant,
+            purpose=self.purpose,
+            case_reference=self.case_reference,
+        )
 
 
 def state(ctx: typer.Context) -> CliState:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 from sqlalchemy import Engine, delete, func, select, update
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from regard.domain import Box, CollectionInfo, FaceRecord, Page, SubjectInfo
 from regard.errors import AlreadyExistsError, InvalidInputError, NotFoundError
-from regard.store.tables import CollectionRow, FaceRow, SubjectRow, UserModelRow
+from regard.store.tables import CollectionRow, FaceRow, SubjectRow, UserModelRow, utcnow
 
 MAX_PAGE = 1000
 
@@ -39,6 +40,19 @@ class CollectionRef:
     model_id: str
     dimension: int
     revision: int
+    purpose: str = ""  # the declared purpose it serves; "" for collections made before purposes existed
+
+
+@dataclass(frozen=True)
+class RemovedFace:
+    row_id: int
+    face_id: str
+    collection_id: int
+    subject_row: int
+    tenant: str
+    collection: str
+    subject: str
+    had_thumbnail: bool
 
 
 @dataclass(frozen=True)
@@ -70,9 +84,11 @@ class Store:
 
     # -- collections -------------------------------------------------------------------------
     def create_collection(
-        self, tenant: str, name: str, model_id: str, dimension: int, description: str
+        self, tenant: str, name: str, model_id: str, dimension: int, description: str, purpose: str = ""
     ) -> CollectionInfo:
-        row = CollectionRow(tenant=tenant, name=name, model_id=model_id, dimension=dimension, description=description)
+        row = CollectionRow(
+            tenant=tenant, name=name, model_id=model_id, dimension=dimension, description=description, purpose=purpose
+        )
         try:
             with self._tx() as s:
                 s.add(row)
@@ -85,7 +101,7 @@ class Store:
             row = s.scalar(select(CollectionRow).where(CollectionRow.tenant == tenant, CollectionRow.name == name))
             if row is None:
                 raise NotFoundError(f"collection '{name}' does not exist")
-            return CollectionRef(row.id, row.name, row.model_id, row.dimension, row.revision)
+            return CollectionRef(row.id, row.name, row.model_id, row.dimension, row.revision, row.purpose)
 
     def revision(self, collection_id: int) -> int:
         with self._tx() as s:
@@ -126,12 +142,32 @@ class Store:
             return int(faces)
 
     # -- subjects and faces --------------------------------------------------------------------
+    def subject_count(self, ref: CollectionRef) -> int:
+        with self._tx() as s:
+            query = select(func.count()).select_from(SubjectRow).where(SubjectRow.collection_id == ref.id)
+            return int(s.scalar(query) or 0)
+
+    def has_subject(self, ref: CollectionRef, external_id: str) -> bool:
+        with self._tx() as s:
+            query = select(SubjectRow.id).where(
+                SubjectRow.collection_id == ref.id, SubjectRow.external_id == external_id
+            )
+            return s.scalar(query) is not None
+
     def add_faces(
-        self, ref: CollectionRef, external_id: str, display_name: str | None, faces: Sequence[NewFace]
+        self,
+        ref: CollectionRef,
+        external_id: str,
+        display_name: str | None,
+        faces: Sequence[NewFace],
+        delete_by: datetime | None = None,
+        in_transaction: Callable[[Session], object] | None = None,
     ) -> tuple[list[FaceRecord], list[int], int]:
         """Create or update the subject and store its new templates, all in one transaction.
 
-        Returns the records, their row ids and the subject's row id (for the index).
+        ``in_transaction`` runs inside that transaction (the ledger entry that
+        records the enrollment commits with it, or neither does).  Returns the
+        records, their row ids and the subject's row id (for the index).
         """
         with self._tx() as s:
             subject = s.scalar(
@@ -145,6 +181,7 @@ class Store:
                 s.flush()
             elif display_name:
                 subject.display_name = display_name
+            subject.last_interaction_at = utcnow()
             rows = []
             for face in faces:
                 if face.model_id != ref.model_id:
@@ -165,13 +202,14 @@ class Store:
                     quality=face.quality,
                     image_sha256=face.image_sha256,
                     thumbnail=face.thumbnail,
+                    delete_by=delete_by,
                 )
                 s.add(row)
                 rows.append(row)
-            s.execute(
-                update(CollectionRow).where(CollectionRow.id == ref.id).values(revision=CollectionRow.revision + 1)
-            )
+            self._bump(s, [ref.id])
             s.flush()
+            if in_transaction is not None:
+                in_transaction(s)
             return [self._face_record(r, ref.name, external_id) for r in rows], [r.id for r in rows], subject.id
 
     @staticmethod
@@ -229,7 +267,9 @@ class Store:
             row, external, collection = found
             return self._face_record(row, collection, external), np.frombuffer(row.embedding, dtype="<f4"), row.id
 
-    def delete_faces(self, ref: CollectionRef, face_ids: Sequence[str]) -> list[int]:
+    def delete_faces(
+        self, ref: CollectionRef, face_ids: Sequence[str], in_transaction: Callable[[Session], object] | None = None
+    ) -> list[int]:
         """Delete faces of a collection by public id; returns their row ids (for the index)."""
         with self._tx() as s:
             rows = s.execute(
@@ -242,12 +282,14 @@ class Store:
                 raise NotFoundError(f"face(s) not in collection '{ref.name}': {', '.join(sorted(missing))}")
             ids = [r.id for r in rows]
             s.execute(delete(FaceRow).where(FaceRow.id.in_(ids)))
-            s.execute(
-                update(CollectionRow).where(CollectionRow.id == ref.id).values(revision=CollectionRow.revision + 1)
-            )
+            self._bump(s, [ref.id])
+            if in_transaction is not None:
+                in_transaction(s)
             return ids
 
-    def delete_subject(self, ref: CollectionRef, external_id: str) -> list[int]:
+    def delete_subject(
+        self, ref: CollectionRef, external_id: str, in_transaction: Callable[[Session], object] | None = None
+    ) -> list[int]:
         """Delete a subject and its faces; returns the face row ids removed."""
         with self._tx() as s:
             subject = s.scalar(
@@ -258,10 +300,92 @@ class Store:
             ids = list(s.scalars(select(FaceRow.id).where(FaceRow.subject_id == subject.id)))
             s.execute(delete(FaceRow).where(FaceRow.subject_id == subject.id))
             s.delete(subject)
-            s.execute(
-                update(CollectionRow).where(CollectionRow.id == ref.id).values(revision=CollectionRow.revision + 1)
-            )
+            self._bump(s, [ref.id])
+            if in_transaction is not None:
+                in_transaction(s)
             return ids
+
+    @staticmethod
+    def _bump(s: Session, collection_ids: Sequence[int]) -> None:
+        if collection_ids:
+            s.execute(
+                update(CollectionRow)
+                .where(CollectionRow.id.in_(set(collection_ids)))
+                .values(revision=CollectionRow.revision + 1)
+            )
+
+    def remove_faces_where(
+        self,
+        tenant: str | None,
+        *,
+        subject: str | None = None,
+        collections: Sequence[str] | None = None,
+        expired_before: datetime | None = None,
+        in_transaction: Callable[[Session, list[RemovedFace]], object] | None = None,
+    ) -> list[RemovedFace]:
+        """Delete matching templates (a subject's, or those past their delete-by date) in one transaction.
+
+        Subjects left without faces are deleted with them.  ``in_transaction``
+        gets what was removed, to record it in the same transaction.
+        """
+        with self._tx() as s:
+            query = (
+                select(
+                    FaceRow.id,
+                    FaceRow.face_id,
+                    FaceRow.collection_id,
+                    FaceRow.subject_id,
+                    CollectionRow.tenant,
+                    CollectionRow.name,
+                    SubjectRow.external_id,
+                    FaceRow.thumbnail.is_not(None),
+                )
+                .join(CollectionRow, FaceRow.collection_id == CollectionRow.id)
+                .join(SubjectRow, FaceRow.subject_id == SubjectRow.id)
+            )
+            if tenant is not None:
+                query = query.where(CollectionRow.tenant == tenant)
+            if subject is not None:
+                query = query.where(SubjectRow.external_id == subject)
+            if collections is not None:
+                query = query.where(CollectionRow.name.in_(collections))
+            if expired_before is not None:
+                query = query.where(FaceRow.delete_by.is_not(None), FaceRow.delete_by <= expired_before)
+            removed = [RemovedFace(*row) for row in s.execute(query).all()]
+            if removed:
+                s.execute(delete(FaceRow).where(FaceRow.id.in_([r.row_id for r in removed])))
+                subject_ids = {r.subject_row for r in removed}
+                still_used = set(s.scalars(select(FaceRow.subject_id).where(FaceRow.subject_id.in_(subject_ids))))
+                s.execute(delete(SubjectRow).where(SubjectRow.id.in_(subject_ids - still_used)))
+                self._bump(s, [r.collection_id for r in removed])
+            if subject is not None:  # an erased subject goes even when it has no face left
+                empty = select(SubjectRow.id).join(CollectionRow).where(SubjectRow.external_id == subject)
+                if tenant is not None:
+                    empty = empty.where(CollectionRow.tenant == tenant)
+                if collections is not None:
+                    empty = empty.where(CollectionRow.name.in_(collections))
+                s.execute(delete(SubjectRow).where(SubjectRow.id.in_(empty.scalar_subquery())))
+            if in_transaction is not None:
+                in_transaction(s, removed)
+            return removed
+
+    def subject_remains(self, tenant: str, subject: str) -> int:
+        """How many subject rows and templates of this external id the tenant still holds."""
+        with self._tx() as s:
+            subjects = s.scalar(
+                select(func.count())
+                .select_from(SubjectRow)
+                .join(CollectionRow)
+                .where(CollectionRow.tenant == tenant, SubjectRow.external_id == subject)
+            )
+            faces = s.scalar(
+                select(func.count())
+                .select_from(FaceRow)
+                .join(SubjectRow)
+                .join(CollectionRow, FaceRow.collection_id == CollectionRow.id)
+                .where(CollectionRow.tenant == tenant, SubjectRow.external_id == subject)
+            )
+            return int(subjects or 0) + int(faces or 0)
 
     def subjects_by_row(self, row_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
         """External id and display name per subject row id."""

@@ -26,6 +26,7 @@ class CollectionRow(Base):
     model_id: Mapped[str] = mapped_column(String(128))
     dimension: Mapped[int] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(Text, default="")
+    purpose: Mapped[str] = mapped_column(String(128), default="")  # the declared purpose it serves
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Bumped in the same transaction as every template change, so indexes in
     # other processes can tell they are stale.
@@ -41,6 +42,7 @@ class SubjectRow(Base):
     external_id: Mapped[str] = mapped_column(String(256))
     display_name: Mapped[str] = mapped_column(String(256), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_interaction_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class FaceRow(Base):
@@ -61,6 +63,7 @@ class FaceRow(Base):
     image_sha256: Mapped[str] = mapped_column(String(64))
     thumbnail: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delete_by: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
 
 
 class UserModelRow(Base):

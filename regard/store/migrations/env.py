@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import regard.store.governance_tables  # noqa: F401  (registers the governance tables)
 from regard.store.tables import Base
 
 connection = context.config.attributes.get("connection")

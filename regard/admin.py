@@ -1,0 +1,561 @@
+"""The governed side of the service: checks and records around every call, and governance operations.
+
+Mixed into ``Regard``; kept apart so ``service.py`` reads as the biometric operations alone.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from regard.backends.calibration import fmr_at
+from regard.context import LOCAL, CallContext
+from regard.errors import PolicyDeniedError
+from regard.governance import consent, ledger, review
+from regard.governance.guard import Application, Governance, PolicyVersion, utcnow
+from regard.governance.keys import KeyInfo, NewKey
+from regard.governance.ledger import LedgerEntry, LedgerFields, Verification
+from regard.governance.policy import PolicyDecision, PolicyRequest
+from regard.governance.purposes import Category, LegalBasis, Purpose
+from regard.governance.roles import Operation, require
+
+if TYPE_CHECKING:
+    from regard.backends.registry import ModelRegistry
+    from regard.engine import FaceEngine
+    from regard.index.catalog import IndexCatalog
+    from regard.settings import Settings
+    from regard.store.repository import CollectionRef, RemovedFace, Store
+
+
+@dataclass(frozen=True)
+class ErasureReceipt:
+    """What an erasure removed, the ledger entry that records it, and the check that nothing remains."""
+
+    tenant: str
+    subject: str
+    reason: str
+    at: datetime
+    collections: list[str]
+    face_ids: list[str]
+    thumbnails: int
+    index_entries: int
+    ledger_seq: int
+    ledger_hash: str
+    verified_absent: bool
+    consents_withdrawn: int = 0
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    at: datetime
+    templates: int
+    by_tenant: dict[str, int] = field(default_factory=dict)
+
+
+class AdminOperations:
+    settings: Settings
+    store: Store
+    registry: ModelRegistry
+    engine: FaceEngine
+    indexes: IndexCatalog
+    governance: Governance
+    _write_lock: threading.Lock
+
+    # -- checks and records used by every operation ---------------------------------------------
+    def require(self, ctx: CallContext, operation: Operation) -> None:
+        require(ctx, operation)
+
+    @staticmethod
+    def admin_decision() -> PolicyDecision:
+        return PolicyDecision("allow", "ROLE-CHECK", "administrative operation allowed by role", "n/a")
+
+    def check(
+        self,
+        ctx: CallContext,
+        operation: Operation,
+        ref: CollectionRef | None = None,
+        *,
+        subjects_after: int | None = None,
+        probe_faces: int = 1,
+        source: str = "upload",
+        provenance: str = "upload",
+        inputs: list[str] | None = None,
+    ) -> PolicyDecision:
+        """Role, then policy.  A denial is written to the ledger before it is raised."""
+        require(ctx, operation)
+        now = utcnow()
+        request = PolicyRequest(
+            operation=operation,
+            purpose_name=ctx.purpose,
+            purpose=self.governance.purpose(ctx.tenant, ctx.purpose),
+            now=now,
+            collection=ref.name if ref else None,
+            collection_purpose=(ref.purpose or None) if ref else None,
+            subjects_after=subjects_after,
+            searches_today=self.governance.searches_today(ctx.tenant, now) + 1 if operation is Operation.SEARCH else 0,
+            probe_faces=probe_faces,
+            source=source,
+            provenance=provenance,
+            case_reference=ctx.case_reference,
+        )
+        decision = self.governance.decide(ctx.tenant, request)
+        if not decision.allowed:
+            self.log(
+                ctx,
+                operation.value,
+                decision,
+                collection=request.collection,
+                inputs=inputs,
+                result={"denied": decision.reason},
+            )
+            raise PolicyDeniedError(decision.reason, decision.rule_id, decision.policy_version)
+        return decision
+
+    def explain(
+        self,
+        ctx: CallContext,
+        operation: Operation,
+        collection: str | None = None,
+        *,
+        subjects_after: int | None = None,
+        probe_faces: int = 1,
+        source: str = "upload",
+        provenance: str = "upload",
+    ) -> PolicyDecision:
+        """Dry run: what the policy engine would decide for this call, with its trace.  Records nothing."""
+        ref = self.store.collection(ctx.tenant, collection) if collection else None
+        now = utcnow()
+        request = PolicyRequest(
+            operation=operation,
+            purpose_name=ctx.purpose,
+            purpose=self.governance.purpose(ctx.tenant, ctx.purpose),
+            now=now,
+            collection=collection,
+            collection_purpose=(ref.purpose or None) if ref else None,
+            subjects_after=subjects_after,
+            searches_today=self.governance.searches_today(ctx.tenant, now) + 1,
+            probe_faces=probe_faces,
+            source=source,
+            provenance=provenance,
+            case_reference=ctx.case_reference,
+        )
+        return self.governance.decide(ctx.tenant, request)
+
+    def ledger_fields(
+        self,
+        ctx: CallContext,
+        operation: str,
+        decision: PolicyDecision,
+        *,
+        collection: str | None = None,
+        inputs: list[str] | None = None,
+        model: str | None = None,
+        threshold: float | None = None,
+        result: dict[str, Any] | None = None,
+        review_info: dict[str, Any] | None = None,
+    ) -> LedgerFields:
+        version = (
+            self.registry.spec(model).version if model and model in {s.id for s in self.registry.specs()} else None
+        )
+        return LedgerFields(
+            actor=ctx.actor,
+            purpose=ctx.purpose,
+            operation=operation,
+            decision=decision.effect,
+            rule_id=decision.rule_id,
+            policy_version=decision.policy_version,
+            collection=collection,
+            input_sha256=list(inputs or []),
+            model_id=model,
+            model_version=version,
+            threshold=round(threshold, 6) if threshold is not None else None,
+            result=result or {},
+            review=review_info,
+        )
+
+    def log(self, ctx: CallContext, operation: str, decision: PolicyDecision, **details: Any) -> LedgerEntry:
+        return self.governance.record(ctx.tenant, self.ledger_fields(ctx, operation, decision, **details))
+
+    def require_consent(self, ctx: CallContext, subject: str, collection: str) -> None:
+        purpose = self.governance.purpose(ctx.tenant, ctx.purpose)
+        if purpose is None or not purpose.needs_consent:
+            return
+        with self.governance.tx() as s:
+            ok = consent.has_valid(s, ctx.tenant, subject, purpose.name, utcnow())
+        if not ok:
+            decision = PolicyDecision(
+                "deny",
+                "GOV-CONSENT-REQUIRED",
+                f"purpose '{purpose.name}' relies on consent and '{subject}' has none in force",
+                self.governance.policy(ctx.tenant)[0].version,
+            )
+            self.log(ctx, "enroll", decision, collection=collection, result={"subject": subject})
+            raise PolicyDeniedError(decision.reason, decision.rule_id, decision.policy_version)
+
+    # -- tenants and keys ------------------------------------------------------------------------
+    def create_tenant(self, tenant: str, ctx: CallContext = LOCAL, display_name: str = "") -> None:
+        require(ctx, Operation.KEYS)
+        self.governance.create_tenant(tenant, display_name)
+        self.log(ctx, "create-tenant", self.admin_decision(), result={"tenant": tenant})
+
+    def create_api_key(
+        self,
+        roles: list[str],
+        ctx: CallContext = LOCAL,
+        *,
+        label: str = "",
+        expires_in_days: int | None = 365,
+        tenant: str | None = None,
+    ) -> NewKey:
+        """A new key for ``tenant`` (default: the caller's); the token is returned once and never stored."""
+        require(ctx, Operation.KEYS)
+        target = tenant or ctx.tenant
+        if target != ctx.tenant and ctx.actor != "local":
+            from regard.errors import PermissionDeniedError
+
+            raise PermissionDeniedError("keys for another tenant can only be made locally")
+        expires = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+        key = self.governance.create_key(target, roles, label, expires)
+        self.log(
+            ctx, "create-key", self.admin_decision(), result={"key_id": key.key_id, "tenant": target, "roles": roles}
+        )
+        return key
+
+    def list_api_keys(self, ctx: CallContext = LOCAL) -> list[KeyInfo]:
+        require(ctx, Operation.KEYS)
+        return self.governance.list_keys(ctx.tenant)
+
+    def revoke_api_key(self, key_id: str, ctx: CallContext = LOCAL) -> None:
+        require(ctx, Operation.KEYS)
+        self.governance.revoke_key(ctx.tenant, key_id)
+        self.log(ctx, "revoke-key", self.admin_decision(), result={"key_id": key_id})
+
+    def authenticate(self, token: str, purpose: str = "unspecified", case_reference: str | None = None) -> CallContext:
+        return self.governance.authenticate(token, purpose, case_reference)
+
+    # -- purposes and policies -------------------------------------------------------------------
+    def declare_purpose(
+        self,
+        name: str,
+        ctx: CallContext = LOCAL,
+        *,
+        category: str,
+        legal_basis: str,
+        data_subjects: str,
+        retention_days: int,
+        max_collection_subjects: int,
+        consequential: bool,
+        description: str = "",
+    ) -> Purpose:
+        require(ctx, Operation.DECLARE)
+        try:
+            purpose = Purpose(
+                name,
+                Category(category),
+                LegalBasis(legal_basis),
+                data_subjects,
+                retention_days,
+                max_collection_subjects,
+                consequential,
+                description,
+                ctx.tenant,
+                ctx.actor,
+            )
+        except ValueError as exc:
+            from regard.errors import InvalidInputError
+
+            raise InvalidInputError(
+                f"{exc}; categories: {', '.join(c.value for c in Category)};"
+                f" legal bases: {', '.join(b.value for b in LegalBasis)}"
+            ) from None
+        try:
+            declared = self.governance.declare_purpose(purpose)
+        except PolicyDeniedError as exc:
+            self.log(
+                ctx,
+                "declare-purpose",
+                PolicyDecision("deny", exc.rule_id, exc.reason, "built-in"),
+                result={"purpose": name, "category": category},
+            )
+            raise
+        self.log(
+            ctx,
+            "declare-purpose",
+            self.admin_decision(),
+            result={"purpose": name, "category": category, "legal_basis": legal_basis},
+        )
+        return declared
+
+    def list_purposes(self, ctx: CallContext = LOCAL) -> list[Purpose]:
+        require(ctx, Operation.READ)
+        return self.governance.purposes(ctx.tenant)
+
+    def apply_policy(self, text: str, ctx: CallContext = LOCAL) -> PolicyVersion:
+        require(ctx, Operation.DECLARE)
+        version = self.governance.apply_policy(ctx.tenant, text, ctx.actor)
+        self.log(
+            ctx, "apply-policy", self.admin_decision(), result={"version": version.version, "sha256": version.sha256}
+        )
+        return version
+
+    def policy_history(self, ctx: CallContext = LOCAL) -> list[PolicyVersion]:
+        require(ctx, Operation.READ)
+        return self.governance.policy_history(ctx.tenant)
+
+    def policy_text(self, ctx: CallContext = LOCAL) -> str:
+        require(ctx, Operation.READ)
+        return self.governance.policy(ctx.tenant)[1]
+
+    # -- applications ----------------------------------------------------------------------------
+    def submit_application(
+        self,
+        kind: Literal["scale", "category"],
+        purpose: str,
+        requested: dict[str, Any],
+        justification: str,
+        ctx: CallContext = LOCAL,
+    ) -> Application:
+        require(ctx, Operation.APPLY)
+        app = self.governance.submit_application(ctx, kind, purpose, requested, justification)
+        self.log(ctx, "submit-application", self.admin_decision(), result={"application": app.id, "kind": kind})
+        return app
+
+    def decide_application(
+        self, application_id: int, approve: bool, reason: str, ctx: CallContext = LOCAL, valid_days: int = 365
+    ) -> Application:
+        require(ctx, Operation.DECIDE)
+        app = self.governance.decide_application(ctx, application_id, approve, reason, valid_days)
+        self.log(
+            ctx,
+            "decide-application",
+            self.admin_decision(),
+            result={"application": app.id, "status": app.status, "reason": reason},
+        )
+        return app
+
+    def list_applications(self, ctx: CallContext = LOCAL) -> list[Application]:
+        require(ctx, Operation.READ)
+        return self.governance.applications(ctx.tenant)
+
+    # -- consent, erasure, retention -------------------------------------------------------------
+    def record_consent(
+        self,
+        subject: str,
+        purposes: list[str],
+        evidence_ref: str,
+        ctx: CallContext = LOCAL,
+        *,
+        scope: str = "",
+        given_at: datetime | None = None,
+        expires_at: datetime | None = None,
+    ) -> consent.Consent:
+        require(ctx, Operation.CONSENT)
+        for name in purposes:
+            if self.governance.purpose(ctx.tenant, name) is None:
+                from regard.errors import NotFoundError
+
+                raise NotFoundError(f"purpose '{name}' is not declared")
+
+        def work(session: Any) -> consent.Consent:
+            record = consent.record(
+                session, ctx.tenant, subject, purposes, scope, evidence_ref, given_at or utcnow(), expires_at, ctx.actor
+            )
+            self.governance.record(
+                ctx.tenant,
+                self.ledger_fields(
+                    ctx,
+                    "record-consent",
+                    self.admin_decision(),
+                    result={"subject": subject, "purposes": purposes, "evidence_ref": evidence_ref},
+                ),
+                session,
+            )
+            return record
+
+        result: consent.Consent = self.governance.in_transaction(work)
+        return result
+
+    def list_consents(self, ctx: CallContext = LOCAL) -> list[consent.Consent]:
+        require(ctx, Operation.READ)
+        with self.governance.tx() as s:
+            return consent.listing(s, ctx.tenant)
+
+    def withdraw_consent(self, subject: str, ctx: CallContext = LOCAL) -> ErasureReceipt:
+        """Withdraw every consent of the subject and erase their templates everywhere in the tenant."""
+        require(ctx, Operation.CONSENT)
+        with self.governance.tx() as s:
+            withdrawn = consent.withdraw(s, ctx.tenant, subject, utcnow())
+        receipt = self.erase_subject(subject, ctx, reason="consent-withdrawn")
+        return ErasureReceipt(**{**receipt.__dict__, "consents_withdrawn": len(withdrawn)})
+
+    def erase_subject(
+        self, subject: str, ctx: CallContext = LOCAL, *, collections: list[str] | None = None, reason: str = "request"
+    ) -> ErasureReceipt:
+        """Erase a subject's templates, thumbnails and index entries; the receipt proves what went."""
+        require(ctx, Operation.ERASE)
+        entry_box: list[LedgerEntry] = []
+
+        def record(session: Any, removed: list[RemovedFace]) -> None:
+            fields = self.ledger_fields(
+                ctx,
+                "erase",
+                self.admin_decision(),
+                result={
+                    "subject": subject,
+                    "reason": reason,
+                    "faces": [r.face_id for r in removed],
+                    "collections": sorted({r.collection for r in removed}),
+                },
+            )
+            entry_box.append(self.governance.record(ctx.tenant, fields, session))
+
+        with self._write_lock:
+            removed = self.store.remove_faces_where(
+                ctx.tenant, subject=subject, collections=collections, in_transaction=record
+            )
+            self._drop_from_indexes(ctx.tenant, removed)
+        remaining = self.store.subject_remains(ctx.tenant, subject) if collections is None else 0
+        entry = entry_box[0]
+        receipt = ErasureReceipt(
+            tenant=ctx.tenant,
+            subject=subject,
+            reason=reason,
+            at=utcnow(),
+            collections=sorted({r.collection for r in removed}),
+            face_ids=[r.face_id for r in removed],
+            thumbnails=sum(r.had_thumbnail for r in removed),
+            index_entries=len(removed),
+            ledger_seq=entry.seq,
+            ledger_hash=entry.entry_hash,
+            verified_absent=remaining == 0,
+        )
+        self.governance.save_erasure(ctx.tenant, subject, reason, receipt.__dict__)
+        return receipt
+
+    def _drop_from_indexes(self, tenant: str, removed: list[RemovedFace]) -> None:
+        by_collection: dict[str, list[int]] = {}
+        for r in removed:
+            by_collection.setdefault(r.collection, []).append(r.row_id)
+        for name, rows in by_collection.items():
+            ref = self.store.collection(tenant, name)
+            self.indexes.apply(ref, lambda index, rows=rows: index.remove(rows))  # type: ignore[misc]
+
+    def purge(self, ctx: CallContext = LOCAL, *, now: datetime | None = None, all_tenants: bool = False) -> PurgeReport:
+        """Delete every template past its delete-by date (the caller's tenant, or all for the scheduler)."""
+        require(ctx, Operation.PURGE)
+        when = now or utcnow()
+        with self._write_lock:
+            removed = self.store.remove_faces_where(None if all_tenants else ctx.tenant, expired_before=when)
+            by_tenant: dict[str, list[RemovedFace]] = {}
+            for r in removed:
+                by_tenant.setdefault(r.tenant, []).append(r)
+            for tenant, items in by_tenant.items():
+                self._drop_from_indexes(tenant, items)
+        for tenant, items in by_tenant.items():
+            tenant_ctx = CallContext(actor=ctx.actor, tenant=tenant, purpose="retention", roles=ctx.roles)
+            self.log(
+                tenant_ctx,
+                "purge",
+                self.admin_decision(),
+                result={"templates": len(items), "faces": [r.face_id for r in items][:1000]},
+            )
+        return PurgeReport(when, len(removed), {t: len(v) for t, v in by_tenant.items()})
+
+    # -- human review ----------------------------------------------------------------------------
+    def _reviewers_required(self, tenant: str) -> int:
+        return self.governance.policy(tenant)[0].consequential.reviewers
+
+    def pending_reviews(self, ctx: CallContext = LOCAL) -> list[str]:
+        require(ctx, Operation.REVIEW)
+        with self.governance.tx() as s:
+            return review.pending(s, ctx.tenant)
+
+    def review_case(self, case_id: str, ctx: CallContext = LOCAL) -> review.ReviewCase:
+        """The probe, candidates, operating threshold and the model's measured error rates."""
+        require(ctx, Operation.REVIEW)
+        return self._load_case(ctx.tenant, case_id)
+
+    def _load_case(self, tenant: str, case_id: str) -> review.ReviewCase:
+        with self.governance.tx() as s:
+            row_case = review.load(s, tenant, case_id, self._reviewers_required(tenant), {})
+        spec = self.registry.spec(row_case.model_id)
+        rates = dict(spec.measured)
+        fmr = fmr_at(row_case.threshold, spec.thresholds)
+        if fmr is not None:
+            rates["fmr_at_threshold"] = fmr
+        return review.ReviewCase(**{**row_case.__dict__, "model_error_rates": rates})
+
+    def review_candidate(
+        self,
+        case_id: str,
+        subject: str,
+        action: Literal["confirm", "reject"],
+        justification: str,
+        ctx: CallContext = LOCAL,
+    ) -> str:
+        """One reviewer's confirm or reject on one candidate; returns the case status."""
+        require(ctx, Operation.REVIEW)
+        required = self._reviewers_required(ctx.tenant)
+
+        def work(session: Any) -> str:
+            status = review.act(
+                session, ctx.tenant, case_id, ctx.actor, subject, action, justification, required, utcnow()
+            )
+            fields = self.ledger_fields(
+                ctx,
+                "review",
+                self.admin_decision(),
+                review_info={
+                    "case": case_id,
+                    "subject": subject,
+                    "action": action,
+                    "justification": justification,
+                    "case_status": status,
+                },
+            )
+            self.governance.record(ctx.tenant, fields, session)
+            return status
+
+        status: str = self.governance.in_transaction(work)
+        return status
+
+    def review_result(self, case_id: str, ctx: CallContext = LOCAL) -> review.ReviewCase:
+        """The case as the requester sees it: only candidates confirmed by enough reviewers are released."""
+        require(ctx, Operation.SEARCH)
+        return self._load_case(ctx.tenant, case_id)
+
+    # -- ledger ----------------------------------------------------------------------------------
+    def verify_ledger(self, ctx: CallContext = LOCAL) -> Verification:
+        require(ctx, Operation.AUDIT)
+        with self.governance.tx() as s:
+            return ledger.verify(
+                s, ctx.tenant, self.governance.signer.public_key_hex, self.settings.resolved_ledger_witness_file()
+            )
+
+    def ledger_entries(
+        self, ctx: CallContext = LOCAL, after_seq: int = 0, limit: int | None = None
+    ) -> list[LedgerEntry]:
+        require(ctx, Operation.AUDIT)
+        with self.governance.tx() as s:
+            return list(ledger.entries(s, ctx.tenant, after_seq, limit))
+
+    def export_ledger(self, target: Path, ctx: CallContext = LOCAL) -> int:
+        """Write the tenant's ledger as JSON Lines; returns the number of entries."""
+        entries = self.ledger_entries(ctx)
+        with target.open("w") as handle:
+            for entry in entries:
+                handle.write(ledger.canonical(entry.as_json()) + "\n")
+        return len(entries)
+
+    def checkpoint_ledger(self, ctx: CallContext = LOCAL) -> dict[str, Any] | None:
+        require(ctx, Operation.AUDIT)
+        with self.governance.tx() as s:
+            return ledger.checkpoint(
+                s, ctx.tenant, self.governance.signer, self.settings.resolved_ledger_witness_file()
+            )
+
+    def ledger_public_key(self) -> str:
+        return self.governance.signer.public_key_hex

@@ -1,0 +1,1 @@
+"""Purposes, policy, consent, retention, human review and the audit ledger, enforced inside the service."""

@@ -1,0 +1,393 @@
+"""Governance: the object the service consults before, and records after, every call.
+
+It owns tenants, API keys, purposes, policies and applications, asks the
+policy engine for a decision, and writes the ledger.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from regard.context import CallContext
+from regard.errors import AlreadyExistsError, AuthenticationError, ConflictError, InvalidInputError, NotFoundError
+from regard.governance import keys, ledger
+from regard.governance.policy import (
+    DEFAULT_POLICY_YAML,
+    Approval,
+    PolicyDecision,
+    PolicyDocument,
+    PolicyEngine,
+    PolicyRequest,
+    parse_policy,
+    policy_sha256,
+)
+from regard.governance.purposes import Category, LegalBasis, Purpose, validate
+from regard.settings import Settings
+from regard.store.governance_tables import (
+    ApiKeyRow,
+    ApplicationRow,
+    ErasureRow,
+    PolicyRow,
+    PurposeRow,
+    TenantRow,
+    UsageRow,
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Application:
+    id: int
+    tenant: str
+    kind: str
+    purpose: str
+    requested: dict[str, Any]
+    justification: str
+    status: str
+    submitted_by: str
+    submitted_at: datetime
+    decided_by: str | None
+    decision_reason: str | None
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    version: str
+    sha256: str
+    applied_by: str
+    created_at: datetime
+    document: str
+
+
+def _purpose(row: PurposeRow) -> Purpose:
+    return Purpose(
+        row.name,
+        Category(row.category),
+        LegalBasis(row.legal_basis),
+        row.data_subjects,
+        row.retention_days,
+        row.max_collection_subjects,
+        row.consequential,
+        row.description,
+        row.tenant,
+        row.declared_by,
+    )
+
+
+def _application(row: ApplicationRow) -> Application:
+    return Application(
+        row.id,
+        row.tenant,
+        row.kind,
+        row.purpose,
+        dict(row.requested),
+        row.justification,
+        row.status,
+        row.submitted_by,
+        row.submitted_at,
+        row.decided_by,
+        row.decision_reason,
+        row.expires_at,
+    )
+
+
+class Governance:
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._settings = settings
+        self._signer: ledger.CheckpointSigner | None = None
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def tx(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    @property
+    def signer(self) -> ledger.CheckpointSigner:
+        with self._lock:
+            if self._signer is None:
+                self._signer = ledger.CheckpointSigner(self._settings.resolved_ledger_key_file())
+            return self._signer
+
+    # -- tenants and keys ----------------------------------------------------------------------
+    def create_tenant(self, tenant: str, display_name: str = "") -> None:
+        try:
+            with self.tx() as s:
+                s.add(TenantRow(id=tenant, display_name=display_name or tenant))
+        except IntegrityError:
+            raise AlreadyExistsError(f"tenant '{tenant}' already exists") from None
+
+    def tenants(self) -> list[str]:
+        with self.tx() as s:
+            return list(s.scalars(select(TenantRow.id).order_by(TenantRow.id)))
+
+    def create_key(self, tenant: str, roles: list[str], label: str, expires_at: datetime | None) -> keys.NewKey:
+        from regard.governance.roles import Role
+
+        unknown = set(roles) - {r.value for r in Role}
+        if not roles or unknown:
+            raise InvalidInputError(
+                f"roles must be some of admin, operator, reviewer, auditor (got {sorted(unknown) or 'none'})"
+            )
+        with self.tx() as s:
+            if s.get(TenantRow, tenant) is None:
+                raise NotFoundError(f"tenant '{tenant}' does not exist")
+            key_id, token, digest = keys.generate()
+            s.add(
+                ApiKeyRow(
+                    id=key_id,
+                    tenant=tenant,
+                    label=label,
+                    roles=sorted(set(roles)),
+                    secret_hash=digest,
+                    expires_at=expires_at,
+                )
+            )
+        return keys.NewKey(key_id, token)
+
+    def list_keys(self, tenant: str) -> list[keys.KeyInfo]:
+        with self.tx() as s:
+            rows = s.scalars(select(ApiKeyRow).where(ApiKeyRow.tenant == tenant).order_by(ApiKeyRow.created_at))
+            return [
+                keys.KeyInfo(r.id, r.tenant, r.label, tuple(r.roles), r.created_at, r.expires_at, r.revoked_at)
+                for r in rows
+            ]
+
+    def revoke_key(self, tenant: str, key_id: str) -> None:
+        with self.tx() as s:
+            row = s.get(ApiKeyRow, key_id)
+            if row is None or row.tenant != tenant:
+                raise NotFoundError(f"key '{key_id}' does not exist")
+            row.revoked_at = row.revoked_at or utcnow()
+
+    def authenticate(self, token: str, purpose: str = "unspecified", case_reference: str | None = None) -> CallContext:
+        """The call context of an API key: its tenant and roles, the purpose the caller declares."""
+        parsed = keys.parse(token)
+        if parsed is None:
+            raise AuthenticationError("malformed API key")
+        key_id, secret = parsed
+        with self.tx() as s:
+            row = s.get(ApiKeyRow, key_id)
+        now = utcnow()
+        if row is None or not keys.matches(secret, row.secret_hash):
+            raise AuthenticationError("unknown API key")
+        if row.revoked_at is not None:
+            raise AuthenticationError("this API key was revoked")
+        if row.expires_at is not None and now >= row.expires_at:
+            raise AuthenticationError("this API key has expired")
+        return CallContext(
+            actor=f"key:{key_id}",
+            tenant=row.tenant,
+            purpose=purpose,
+            roles=frozenset(row.roles),
+            case_reference=case_reference,
+        )
+
+    # -- purposes ------------------------------------------------------------------------------
+    def declare_purpose(self, purpose: Purpose) -> Purpose:
+        validate(purpose)
+        row = PurposeRow(
+            tenant=purpose.tenant,
+            name=purpose.name,
+            category=purpose.category.value,
+            legal_basis=purpose.legal_basis.value,
+            data_subjects=purpose.data_subjects,
+            retention_days=purpose.retention_days,
+            max_collection_subjects=purpose.max_collection_subjects,
+            consequential=purpose.consequential,
+            description=purpose.description,
+            declared_by=purpose.declared_by,
+        )
+        try:
+            with self.tx() as s:
+                s.add(row)
+        except IntegrityError:
+            raise AlreadyExistsError(f"purpose '{purpose.name}' is already declared") from None
+        return _purpose(row)
+
+    def purpose(self, tenant: str, name: str) -> Purpose | None:
+        with self.tx() as s:
+            row = s.scalar(select(PurposeRow).where(PurposeRow.tenant == tenant, PurposeRow.name == name))
+            return _purpose(row) if row else None
+
+    def purposes(self, tenant: str) -> list[Purpose]:
+        with self.tx() as s:
+            return [
+                _purpose(r)
+                for r in s.scalars(select(PurposeRow).where(PurposeRow.tenant == tenant).order_by(PurposeRow.name))
+            ]
+
+    # -- policies ------------------------------------------------------------------------------
+    def apply_policy(self, tenant: str, text: str, actor: str) -> PolicyVersion:
+        document = parse_policy(text)
+        try:
+            with self.tx() as s:
+                row = PolicyRow(
+                    tenant=tenant, version=document.version, document=text, sha256=policy_sha256(text), applied_by=actor
+                )
+                s.add(row)
+        except IntegrityError:
+            raise AlreadyExistsError(
+                f"policy version '{document.version}' was already applied; bump 'version'"
+            ) from None
+        return PolicyVersion(row.version, row.sha256, row.applied_by, row.created_at, row.document)
+
+    def policy_history(self, tenant: str) -> list[PolicyVersion]:
+        with self.tx() as s:
+            rows = s.scalars(select(PolicyRow).where(PolicyRow.tenant == tenant).order_by(PolicyRow.id))
+            return [PolicyVersion(r.version, r.sha256, r.applied_by, r.created_at, r.document) for r in rows]
+
+    def policy(self, tenant: str) -> tuple[PolicyDocument, str]:
+        """The document in force (the last applied, else the built-in default) and its text."""
+        with self.tx() as s:
+            row = s.scalar(select(PolicyRow).where(PolicyRow.tenant == tenant).order_by(PolicyRow.id.desc()).limit(1))
+        text = row.document if row else DEFAULT_POLICY_YAML
+        return parse_policy(text), text
+
+    # -- applications --------------------------------------------------------------------------
+    def submit_application(
+        self,
+        ctx: CallContext,
+        kind: Literal["scale", "category"],
+        purpose: str,
+        requested: dict[str, Any],
+        justification: str,
+    ) -> Application:
+        if kind not in ("scale", "category"):
+            raise InvalidInputError("an application is of kind 'scale' or 'category'")
+        if self.purpose(ctx.tenant, purpose) is None:
+            raise NotFoundError(f"purpose '{purpose}' is not declared")
+        if not justification.strip():
+            raise InvalidInputError("an application needs a justification")
+        with self.tx() as s:
+            row = ApplicationRow(
+                tenant=ctx.tenant,
+                kind=kind,
+                purpose=purpose,
+                requested=requested,
+                justification=justification,
+                submitted_by=ctx.actor,
+            )
+            s.add(row)
+            s.flush()
+            return _application(row)
+
+    def decide_application(
+        self, ctx: CallContext, application_id: int, approve: bool, reason: str, valid_days: int
+    ) -> Application:
+        if not reason.strip():
+            raise InvalidInputError("a decision needs a justification")
+        with self.tx() as s:
+            row = s.get(ApplicationRow, application_id)
+            if row is None or row.tenant != ctx.tenant:
+                raise NotFoundError(f"application {application_id} does not exist")
+            if row.status != "pending":
+                raise ConflictError(f"application {application_id} is already {row.status}")
+            if row.submitted_by == ctx.actor:
+                from regard.errors import PermissionDeniedError
+
+                raise PermissionDeniedError("an application cannot be decided by the person who submitted it")
+            row.status = "approved" if approve else "rejected"
+            row.decided_by, row.decided_at, row.decision_reason = ctx.actor, utcnow(), reason
+            row.expires_at = utcnow() + timedelta(days=valid_days) if approve else None
+            return _application(row)
+
+    def applications(self, tenant: str) -> list[Application]:
+        with self.tx() as s:
+            return [
+                _application(r)
+                for r in s.scalars(
+                    select(ApplicationRow).where(ApplicationRow.tenant == tenant).order_by(ApplicationRow.id)
+                )
+            ]
+
+    def _approvals(self, s: Session, tenant: str, now: datetime) -> tuple[Approval, ...]:
+        rows = s.scalars(
+            select(ApplicationRow).where(ApplicationRow.tenant == tenant, ApplicationRow.status == "approved")
+        )
+        return tuple(
+            Approval("scale" if r.kind == "scale" else "category", r.purpose, dict(r.requested))
+            for r in rows
+            if r.expires_at is None or now < r.expires_at
+        )
+
+    # -- decisions and the ledger ----------------------------------------------------------------
+    def decide(self, tenant: str, request: PolicyRequest) -> PolicyDecision:
+        document, _ = self.policy(tenant)
+        with self.tx() as s:
+            approvals = self._approvals(s, tenant, request.now)
+        return PolicyEngine(document, approvals).decide(request)
+
+    def searches_today(self, tenant: str, now: datetime) -> int:
+        with self.tx() as s:
+            rows = s.scalars(
+                select(UsageRow.count).where(
+                    UsageRow.tenant == tenant, UsageRow.day == now.date().isoformat(), UsageRow.operation == "search"
+                )
+            )
+            return int(sum(rows))
+
+    def record(self, tenant: str, fields: ledger.LedgerFields, session: Session | None = None) -> ledger.LedgerEntry:
+        """Append to the ledger (in ``session`` when given, so it commits with the change it records)."""
+        if session is not None:
+            return self._record(session, tenant, fields)
+        for attempt in range(8):
+            try:
+                with self.tx() as s:
+                    return self._record(s, tenant, fields)
+            except (IntegrityError, OperationalError):
+                if attempt == 7:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _record(self, s: Session, tenant: str, fields: ledger.LedgerFields) -> ledger.LedgerEntry:
+        entry = ledger.append(s, tenant, fields)
+        if fields.decision != "deny":
+            self._count_usage(s, tenant, fields.purpose, fields.operation, entry.at[:10])
+        if entry.seq % self._settings.ledger_checkpoint_every == 0:
+            ledger.checkpoint(s, tenant, self.signer, self._settings.resolved_ledger_witness_file())
+        return entry
+
+    @staticmethod
+    def _count_usage(s: Session, tenant: str, purpose: str, operation: str, day: str) -> None:
+        changed = s.execute(
+            update(UsageRow)
+            .where(
+                UsageRow.tenant == tenant,
+                UsageRow.purpose == purpose,
+                UsageRow.day == day,
+                UsageRow.operation == operation,
+            )
+            .values(count=UsageRow.count + 1)
+        ).rowcount  # type: ignore[attr-defined]
+        if not changed:
+            s.add(UsageRow(tenant=tenant, purpose=purpose, day=day, operation=operation, count=1))
+
+    def save_erasure(self, tenant: str, subject: str, reason: str, receipt: dict[str, Any]) -> None:
+        with self.tx() as s:
+            s.add(ErasureRow(tenant=tenant, subject=subject, reason=reason, receipt=receipt))
+
+    def erasures(self, tenant: str) -> list[dict[str, Any]]:
+        with self.tx() as s:
+            return [
+                dict(r.receipt)
+                for r in s.scalars(select(ErasureRow).where(ErasureRow.tenant == tenant).order_by(ErasureRow.id))
+            ]
+
+    def in_transaction(self, work: Callable[[Session], Any]) -> Any:
+        with self.tx() as s:
+            return work(s)
