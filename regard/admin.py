@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from regard.backends.calibration import fmr_at
 from regard.context import LOCAL, CallContext
+from regard.domain import to_jsonable
 from regard.errors import PolicyDeniedError
 from regard.governance import consent, ledger, review
 from regard.governance.guard import Application, Governance, PolicyVersion, utcnow
@@ -86,33 +87,48 @@ class AdminOperations:
     ) -> PolicyDecision:
         """Role, then policy.  A denial is written to the ledger before it is raised."""
         require(ctx, operation)
-        now = utcnow()
-        request = PolicyRequest(
-            operation=operation,
-            purpose_name=ctx.purpose,
-            purpose=self.governance.purpose(ctx.tenant, ctx.purpose),
-            now=now,
-            collection=ref.name if ref else None,
-            collection_purpose=(ref.purpose or None) if ref else None,
-            subjects_after=subjects_after,
-            searches_today=self.governance.searches_today(ctx.tenant, now) + 1 if operation is Operation.SEARCH else 0,
-            probe_faces=probe_faces,
-            source=source,
-            provenance=provenance,
-            case_reference=ctx.case_reference,
-        )
-        decision = self.governance.decide(ctx.tenant, request)
+        decision = self._evaluate(ctx, operation, ref, subjects_after, probe_faces, source, provenance)
         if not decision.allowed:
             self.log(
                 ctx,
                 operation.value,
                 decision,
-                collection=request.collection,
+                collection=ref.name if ref else None,
                 inputs=inputs,
                 result={"denied": decision.reason},
             )
             raise PolicyDeniedError(decision.reason, decision.rule_id, decision.policy_version)
         return decision
+
+    def _evaluate(
+        self,
+        ctx: CallContext,
+        operation: Operation,
+        ref: CollectionRef | None,
+        subjects_after: int | None,
+        probe_faces: int,
+        source: str,
+        provenance: str,
+    ) -> PolicyDecision:
+        now = utcnow()
+
+        def make_request(purpose: Purpose | None, searches_today: int) -> PolicyRequest:
+            return PolicyRequest(
+                operation=operation,
+                purpose_name=ctx.purpose,
+                purpose=purpose,
+                now=now,
+                collection=ref.name if ref else None,
+                collection_purpose=(ref.purpose or None) if ref else None,
+                subjects_after=subjects_after,
+                searches_today=searches_today + 1 if operation is Operation.SEARCH else 0,
+                probe_faces=probe_faces,
+                source=source,
+                provenance=provenance,
+                case_reference=ctx.case_reference,
+            )
+
+        return self.governance.evaluate(ctx.tenant, ctx.purpose, now, make_request)
 
     def explain(
         self,
@@ -127,22 +143,7 @@ class AdminOperations:
     ) -> PolicyDecision:
         """Dry run: what the policy engine would decide for this call, with its trace.  Records nothing."""
         ref = self.store.collection(ctx.tenant, collection) if collection else None
-        now = utcnow()
-        request = PolicyRequest(
-            operation=operation,
-            purpose_name=ctx.purpose,
-            purpose=self.governance.purpose(ctx.tenant, ctx.purpose),
-            now=now,
-            collection=collection,
-            collection_purpose=(ref.purpose or None) if ref else None,
-            subjects_after=subjects_after,
-            searches_today=self.governance.searches_today(ctx.tenant, now) + 1,
-            probe_faces=probe_faces,
-            source=source,
-            provenance=provenance,
-            case_reference=ctx.case_reference,
-        )
-        return self.governance.decide(ctx.tenant, request)
+        return self._evaluate(ctx, operation, ref, subjects_after, probe_faces, source, provenance)
 
     def ledger_fields(
         self,
@@ -432,7 +433,7 @@ class AdminOperations:
             ledger_hash=entry.entry_hash,
             verified_absent=remaining == 0,
         )
-        self.governance.save_erasure(ctx.tenant, subject, reason, receipt.__dict__)
+        self.governance.save_erasure(ctx.tenant, subject, reason, to_jsonable(receipt))
         return receipt
 
     def _drop_from_indexes(self, tenant: str, removed: list[RemovedFace]) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -72,7 +72,34 @@ class PolicyVersion:
     document: str
 
 
-def _purpose(row: PurposeRow) -> Purpose:
+# Built once: these run before every call, and building expressions costs more than running them.
+_PURPOSE = select(PurposeRow.__table__).where(
+    PurposeRow.tenant == bindparam("tenant"), PurposeRow.name == bindparam("name")
+)
+_POLICY_TEXT = (
+    select(PolicyRow.document).where(PolicyRow.tenant == bindparam("tenant")).order_by(PolicyRow.id.desc()).limit(1)
+)
+_APPROVED = select(ApplicationRow.__table__).where(
+    ApplicationRow.tenant == bindparam("tenant"), ApplicationRow.status == "approved"
+)
+_SEARCHES_TODAY = select(func.coalesce(func.sum(UsageRow.count), 0)).where(
+    UsageRow.tenant == bindparam("tenant"), UsageRow.day == bindparam("day"), UsageRow.operation == "search"
+)
+_BUMP_USAGE = (
+    update(UsageRow)
+    .where(
+        UsageRow.tenant == bindparam("t"),
+        UsageRow.purpose == bindparam("p"),
+        UsageRow.day == bindparam("d"),
+        UsageRow.operation == bindparam("o"),
+    )
+    .values(count=UsageRow.count + 1)
+    .execution_options(synchronize_session=False)
+)
+_INSERT_USAGE = insert(UsageRow)
+
+
+def _purpose(row: Any) -> Purpose:
     return Purpose(
         row.name,
         Category(row.category),
@@ -106,10 +133,12 @@ def _application(row: ApplicationRow) -> Application:
 
 class Governance:
     def __init__(self, engine: Engine, settings: Settings) -> None:
+        self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._settings = settings
         self._signer: ledger.CheckpointSigner | None = None
         self._lock = threading.Lock()
+        self._policy_cache: dict[str, PolicyDocument] = {}
 
     @contextmanager
     def tx(self) -> Iterator[Session]:
@@ -256,7 +285,7 @@ class Governance:
         with self.tx() as s:
             row = s.scalar(select(PolicyRow).where(PolicyRow.tenant == tenant).order_by(PolicyRow.id.desc()).limit(1))
         text = row.document if row else DEFAULT_POLICY_YAML
-        return parse_policy(text), text
+        return self._parsed(text), text
 
     # -- applications --------------------------------------------------------------------------
     def submit_application(
@@ -332,6 +361,37 @@ class Governance:
             approvals = self._approvals(s, tenant, request.now)
         return PolicyEngine(document, approvals).decide(request)
 
+    def evaluate(
+        self,
+        tenant: str,
+        purpose_name: str,
+        now: datetime,
+        make_request: Callable[[Purpose | None, int], PolicyRequest],
+    ) -> PolicyDecision:
+        """Decide a call with every fact read in one round trip (this runs before every biometric call)."""
+        with self._engine.connect() as conn:
+            purpose_row = conn.execute(_PURPOSE, {"tenant": tenant, "name": purpose_name}).first()
+            text = conn.scalar(_POLICY_TEXT, {"tenant": tenant})
+            approved = conn.execute(_APPROVED, {"tenant": tenant}).all()
+            searches = conn.scalar(_SEARCHES_TODAY, {"tenant": tenant, "day": now.date().isoformat()})
+        approvals = tuple(
+            Approval("scale" if r.kind == "scale" else "category", r.purpose, dict(r.requested))
+            for r in approved
+            if r.expires_at is None or now < r.expires_at
+        )
+        purpose = _purpose(purpose_row) if purpose_row is not None else None
+        request = make_request(purpose, int(searches or 0))
+        return PolicyEngine(self._parsed(text or DEFAULT_POLICY_YAML), approvals).decide(request)
+
+    def _parsed(self, text: str) -> PolicyDocument:
+        # Policy documents are immutable once applied: parse each text once.
+        document = self._policy_cache.get(text)
+        if document is None:
+            document = parse_policy(text)
+            with self._lock:
+                self._policy_cache[text] = document
+        return document
+
     def searches_today(self, tenant: str, now: datetime) -> int:
         with self.tx() as s:
             rows = s.scalars(
@@ -347,14 +407,14 @@ class Governance:
             return self._record(session, tenant, fields)
         for attempt in range(8):
             try:
-                with self.tx() as s:
-                    return self._record(s, tenant, fields)
+                with self._engine.begin() as conn:
+                    return self._record(conn, tenant, fields)
             except (IntegrityError, OperationalError):
                 if attempt == 7:
                     raise
         raise AssertionError("unreachable")
 
-    def _record(self, s: Session, tenant: str, fields: ledger.LedgerFields) -> ledger.LedgerEntry:
+    def _record(self, s: Session | Connection, tenant: str, fields: ledger.LedgerFields) -> ledger.LedgerEntry:
         entry = ledger.append(s, tenant, fields)
         if fields.decision != "deny":
             self._count_usage(s, tenant, fields.purpose, fields.operation, entry.at[:10])
@@ -363,19 +423,11 @@ class Governance:
         return entry
 
     @staticmethod
-    def _count_usage(s: Session, tenant: str, purpose: str, operation: str, day: str) -> None:
-        changed = s.execute(
-            update(UsageRow)
-            .where(
-                UsageRow.tenant == tenant,
-                UsageRow.purpose == purpose,
-                UsageRow.day == day,
-                UsageRow.operation == operation,
-            )
-            .values(count=UsageRow.count + 1)
-        ).rowcount  # type: ignore[attr-defined]
+    def _count_usage(s: Session | Connection, tenant: str, purpose: str, operation: str, day: str) -> None:
+        changed = s.execute(_BUMP_USAGE, {"t": tenant, "p": purpose, "d": day, "o": operation}).rowcount  # type: ignore[attr-defined]
         if not changed:
-            s.add(UsageRow(tenant=tenant, purpose=purpose, day=day, operation=operation, count=1))
+            row = {"tenant": tenant, "purpose": purpose, "day": day, "operation": operation, "count": 1}
+            s.execute(_INSERT_USAGE, row)
 
     def save_erasure(self, tenant: str, subject: str, reason: str, receipt: dict[str, Any]) -> None:
         with self.tx() as s:

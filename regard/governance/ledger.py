@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from regard.store.governance_tables import LedgerCheckpointRow, LedgerEntryRow
@@ -73,20 +73,28 @@ class LedgerEntry:
         }
 
 
-def append(session: Session, tenant: str, fields: LedgerFields, now: datetime | None = None) -> LedgerEntry:
+# Built once: this runs on every call, and building SQLAlchemy expressions costs more than running them.
+_LAST_ENTRY = (
+    select(LedgerEntryRow.seq, LedgerEntryRow.entry_hash)
+    .where(LedgerEntryRow.tenant == bindparam("tenant"))
+    .order_by(LedgerEntryRow.seq.desc())
+    .limit(1)
+)
+_INSERT_ENTRY = insert(LedgerEntryRow)
+
+
+def append(
+    session: Session | Connection, tenant: str, fields: LedgerFields, now: datetime | None = None
+) -> LedgerEntry:
     """Add an entry at the end of the tenant's chain, inside the caller's transaction."""
-    last = session.execute(
-        select(LedgerEntryRow.seq, LedgerEntryRow.entry_hash)
-        .where(LedgerEntryRow.tenant == tenant)
-        .order_by(LedgerEntryRow.seq.desc())
-        .limit(1)
-    ).first()
+    last = session.execute(_LAST_ENTRY, {"tenant": tenant}).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     at = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds")
     body = canonical(fields.__dict__)
     entry_hash = chain_hash(prev, tenant, seq, at, body)
-    session.add(LedgerEntryRow(tenant=tenant, seq=seq, at=at, body=body, prev_hash=prev, entry_hash=entry_hash))
-    session.flush()  # the (tenant, seq) unique constraint turns a concurrent fork into an error
+    # The (tenant, seq) unique constraint turns a concurrent fork of the chain into an error.
+    row = {"tenant": tenant, "seq": seq, "at": at, "body": body, "prev_hash": prev, "entry_hash": entry_hash}
+    session.execute(_INSERT_ENTRY, row)
     return LedgerEntry(tenant, seq, at, json.loads(body), prev, entry_hash)
 
 
@@ -152,7 +160,9 @@ def verify_signature(public_key_hex: str, message: bytes, signature_hex: str) ->
     return True
 
 
-def checkpoint(session: Session, tenant: str, signer: CheckpointSigner, witness: Path | None) -> dict[str, Any] | None:
+def checkpoint(
+    session: Session | Connection, tenant: str, signer: CheckpointSigner, witness: Path | None
+) -> dict[str, Any] | None:
     """Sign the tenant's last entry; store it and append it to the witness file."""
     last = session.execute(
         select(LedgerEntryRow.seq, LedgerEntryRow.entry_hash)
@@ -164,8 +174,8 @@ def checkpoint(session: Session, tenant: str, signer: CheckpointSigner, witness:
         return None
     at = datetime.now(UTC).isoformat(timespec="microseconds")
     signature = signer.sign(checkpoint_message(tenant, last[0], last[1], at))
-    session.add(
-        LedgerCheckpointRow(
+    session.execute(
+        insert(LedgerCheckpointRow).values(
             tenant=tenant, seq=last[0], entry_hash=last[1], at=at, key_id=signer.key_id, signature=signature
         )
     )
