@@ -30,9 +30,19 @@ def cli(tmp_path: Path, model_cache: Path, monkeypatch: pytest.MonkeyPatch):  # 
         return runner.invoke(app, list(args), catch_exceptions=False)
 
     declared = run(
-        "purpose", "declare", "unspecified", "--category", "photo-organisation", "--legal-basis",
-        "legitimate-interests", "--data-subjects", "people in test photos", "--retention-days", "30",
-        "--max-subjects", "1000",
+        "purpose",
+        "declare",
+        "unspecified",
+        "--category",
+        "photo-organisation",
+        "--legal-basis",
+        "legitimate-interests",
+        "--data-subjects",
+        "people in test photos",
+        "--retention-days",
+        "30",
+        "--max-subjects",
+        "1000",
     )
     assert declared.exit_code == 0, declared.output
     return run

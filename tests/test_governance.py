@@ -349,3 +349,27 @@ def test_accountability_report(gov: Regard, astronaut: np.ndarray, tmp_path: Pat
     assert "## Purposes declared" in markdown and "GOV-PURPOSE-UNDECLARED" in markdown
     page = render_html(report)
     assert page.startswith("<!doctype html>") and "<table>" in page and "http" not in page
+
+
+def test_purge_scheduler(gov: Regard, astronaut: np.ndarray) -> None:
+    import time as _time
+
+    from regard.governance.scheduler import PurgeScheduler
+
+    ctx = CallContext(tenant="acme", purpose="door")
+    gov.record_consent("eileen", ["door"], "form", ctx)
+    gov.create_collection("staff", ctx)
+    gov.enroll("staff", "eileen", [astronaut], ctx)
+    from regard.store.tables import FaceRow
+
+    with gov.governance.tx() as s:  # make the template due now
+        for row in s.query(FaceRow):
+            row.delete_by = utcnow() - timedelta(seconds=1)
+    scheduler = PurgeScheduler(gov, interval_s=0.05)
+    scheduler.start()
+    deadline = _time.time() + 10
+    while not any(r.templates for r in scheduler.runs) and _time.time() < deadline:
+        _time.sleep(0.05)
+    scheduler.stop()
+    assert sum(r.templates for r in scheduler.runs) == 1
+    assert gov.describe_collection("staff", ctx).face_count == 0

@@ -49,3 +49,37 @@ def test_page_bounds(tmp_path: Path) -> None:
         store.list_collections("t", 0, 0)
     with pytest.raises(InvalidInputError):
         store.list_collections("t", 0, 5000)
+
+
+def test_upgrade_keeps_existing_data(tmp_path: Path) -> None:
+    """A database made by the first release is migrated in place; its collections keep working."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from regard.store.database import _alembic_config
+
+    path = tmp_path / "old.db"
+    old = create_engine(f"sqlite:///{path}")
+    config = _alembic_config()
+    with old.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        conn.execute(
+            text(
+                "insert into collections (tenant, name, model_id, dimension, description, created_at, revision)"
+                " values ('default', 'legacy', 'sface', 128, '', '2025-01-01', 0)"
+            )
+        )
+        conn.execute(
+            text(
+                "insert into subjects (collection_id, external_id, display_name, created_at) values (1, 's', 's', '2025-01-01')"
+            )
+        )
+    old.dispose()
+    engine = open_engine(f"sqlite:///{path}")
+    store = Store(engine)
+    ref = store.collection("default", "legacy")
+    assert ref.purpose == "" and store.subject_count(ref) == 1
+    with engine.connect() as conn:
+        assert conn.scalar(text("select version_num from alembic_version")) == head_revision()
+        assert conn.scalar(text("select last_interaction_at from subjects")) is not None

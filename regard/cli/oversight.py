@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -106,9 +107,22 @@ def erase(
 def purge(
     ctx: typer.Context,
     all_tenants: bool = typer.Option(False, "--all-tenants", help="Every tenant (the scheduled job)."),
+    every_hours: float | None = typer.Option(None, "--every", help="Keep running: purge all tenants every N hours."),
 ) -> None:
     """Delete every template past its delete-by date."""
     current = state(ctx)
+    if every_hours is not None:
+        from regard.governance.scheduler import PurgeScheduler
+
+        scheduler = PurgeScheduler(current.service(), every_hours * 3600, current.context())
+        scheduler.start()
+        typer.echo(f"purging every {every_hours:g} h; Ctrl-C to stop")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            scheduler.stop()
+        return
     report = current.service().purge(current.context(), all_tenants=all_tenants)
     typer.echo(f"purged {report.templates} template(s)" + "".join(f"; {t}: {n}" for t, n in report.by_tenant.items()))
 
