@@ -72,7 +72,8 @@ def test_upgrade_keeps_existing_data(tmp_path: Path) -> None:
         )
         conn.execute(
             text(
-                "insert into subjects (collection_id, external_id, display_name, created_at) values (1, 's', 's', '2025-01-01')"
+                "insert into subjects (collection_id, external_id, display_name, created_at)"
+                " values (1, 's', 's', '2025-01-01')"
             )
         )
     old.dispose()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from regard.cli import benchmark, collections, demo, detect, enroll, faces, governance, models, oversight
+from regard.cli import audit, benchmark, collections, demo, detect, enroll, faces, governance, models, oversight
 from regard.cli.state import state
 
 app = typer.Typer(
@@ -46,6 +46,7 @@ app.add_typer(faces.faces_app, name="faces")
 app.add_typer(faces.subjects_app, name="subjects")
 app.add_typer(models.app, name="models")
 app.add_typer(benchmark.app, name="benchmark")
+app.add_typer(audit.app, name="audit")
 app.add_typer(governance.tenant_app, name="tenant")
 app.add_typer(governance.key_app, name="key")
 app.add_typer(governance.purpose_app, name="purpose")
