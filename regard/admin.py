@@ -84,10 +84,12 @@ class AdminOperations:
         source: str = "upload",
         provenance: str = "upload",
         inputs: list[str] | None = None,
+        model_id: str | None = None,
     ) -> PolicyDecision:
         """Role, then policy.  A denial is written to the ledger before it is raised."""
         require(ctx, operation)
-        decision = self._evaluate(ctx, operation, ref, subjects_after, probe_faces, source, provenance)
+        model = model_id or (ref.model_id if ref else None)
+        decision = self._evaluate(ctx, operation, ref, subjects_after, probe_faces, source, provenance, model)
         if not decision.allowed:
             self.log(
                 ctx,
@@ -95,6 +97,7 @@ class AdminOperations:
                 decision,
                 collection=ref.name if ref else None,
                 inputs=inputs,
+                model=model,
                 result={"denied": decision.reason},
             )
             raise PolicyDeniedError(decision.reason, decision.rule_id, decision.policy_version)
@@ -109,10 +112,11 @@ class AdminOperations:
         probe_faces: int,
         source: str,
         provenance: str,
+        model_id: str | None,
     ) -> PolicyDecision:
         now = utcnow()
 
-        def make_request(purpose: Purpose | None, searches_today: int) -> PolicyRequest:
+        def make_request(purpose: Purpose | None, searches_today: int, activated: bool) -> PolicyRequest:
             return PolicyRequest(
                 operation=operation,
                 purpose_name=ctx.purpose,
@@ -126,9 +130,11 @@ class AdminOperations:
                 source=source,
                 provenance=provenance,
                 case_reference=ctx.case_reference,
+                model_id=model_id,
+                model_activated=activated,
             )
 
-        return self.governance.evaluate(ctx.tenant, ctx.purpose, now, make_request)
+        return self.governance.evaluate(ctx.tenant, ctx.purpose, now, make_request, model_id)
 
     def explain(
         self,
@@ -143,7 +149,8 @@ class AdminOperations:
     ) -> PolicyDecision:
         """Dry run: what the policy engine would decide for this call, with its trace.  Records nothing."""
         ref = self.store.collection(ctx.tenant, collection) if collection else None
-        return self._evaluate(ctx, operation, ref, subjects_after, probe_faces, source, provenance)
+        model = ref.model_id if ref else None
+        return self._evaluate(ctx, operation, ref, subjects_after, probe_faces, source, provenance, model)
 
     def ledger_fields(
         self,
@@ -560,3 +567,89 @@ class AdminOperations:
 
     def ledger_public_key(self) -> str:
         return self.governance.signer.public_key_hex
+
+    # -- deployment gate -------------------------------------------------------------------------
+    def activate_model(
+        self, model_id: str, report_path: Path, ctx: CallContext = LOCAL, *, fmr: float | None = None
+    ) -> dict[str, Any]:
+        """Activate a model at an operating point, if its fairness audit passes the tenant's gate.
+
+        The report must audit this model at the threshold it will run at
+        (``fmr``, default the settings' operating point).  Refused with the
+        failing rules listed, and recorded either way.
+        """
+        import hashlib
+
+        from regard.backends.calibration import threshold_for
+        from regard.errors import InvalidInputError
+        from regard.fairness.gate import FairnessPolicy, evaluate_gate
+        from regard.fairness.report import load_report
+
+        require(ctx, Operation.DECLARE)
+        spec = self.registry.spec(model_id)
+        point = fmr or self.settings.default_fmr
+        threshold = threshold_for(spec.thresholds, point, spec.id)
+        report = load_report(report_path)
+        if report.system != model_id:
+            raise InvalidInputError(f"{report_path} audits '{report.system}', not '{model_id}'")
+        if abs(report.threshold - threshold) > 1e-4:
+            raise InvalidInputError(
+                f"{report_path} audits threshold {report.threshold:.4f};"
+                f" {model_id} runs at {threshold:.4f} (FMR {point:g})"
+            )
+        document = self.governance.policy(ctx.tenant)[0]
+        gate_rule = document.fairness_gate
+        policy = (
+            FairnessPolicy.from_mapping(dict(gate_rule.limits), "policy fairness_gate")
+            if gate_rule.limits
+            else (FairnessPolicy())
+        )
+        result = evaluate_gate(report, policy)
+        summary = {
+            "dataset": report.dataset.name,
+            "groups": [g.group for g in report.groups],
+            "fmr_max_min": report.differentials_adequate.fmr_max_min,
+            "fnmr_max_min": report.differentials_adequate.fnmr_max_min,
+            "gate": [
+                {"rule": r.id, "measured": r.measured, "limit": r.limit, "passed": r.passed} for r in result.rules
+            ],
+            "excluded_groups": result.excluded_groups,
+        }
+        sha = hashlib.sha256(report_path.read_bytes()).hexdigest()
+        if not result.passed:
+            failing = "; ".join(
+                f"{r.id} {r.measured if r.measured is not None else 'unmeasurable'} > {r.limit}"
+                for r in result.rules
+                if not r.passed
+            )
+            decision = PolicyDecision("deny", gate_rule.id, f"fairness gate failed: {failing}", document.version)
+            self.log(
+                ctx,
+                "activate-model",
+                decision,
+                model=model_id,
+                threshold=threshold,
+                result={"report_sha256": sha, **summary},
+            )
+            raise PolicyDeniedError(decision.reason, decision.rule_id, decision.policy_version)
+        self.governance.activate(ctx.tenant, model_id, point, threshold, sha, summary, ctx.actor)
+        allow = PolicyDecision("allow", gate_rule.id, "fairness gate passed", document.version)
+        self.log(
+            ctx, "activate-model", allow, model=model_id, threshold=threshold, result={"report_sha256": sha, **summary}
+        )
+        return summary
+
+    def deployments(self, ctx: CallContext = LOCAL) -> list[dict[str, Any]]:
+        require(ctx, Operation.READ)
+        return self.governance.deployments(ctx.tenant)
+
+    def fairness_summary(self, model_id: str, tenant: str = "default") -> str | None:
+        """One line on the model's active fairness audit, for the accountability report."""
+        active = [d for d in self.governance.deployments(tenant, active_only=True) if d["model"] == model_id]
+        if not active:
+            return None
+        d = active[-1]
+        return (
+            f"activated {d['activated_at']} at threshold {d['threshold']:.4f} on {d['dataset']}: "
+            f"FMR max/min {d['fmr_max_min']}, FNMR max/min {d['fnmr_max_min']}, report sha256 {d['report_sha256'][:12]}"
+        )

@@ -148,8 +148,8 @@ class Regard(AdminOperations):
         model: str | None = None,
     ) -> Comparison:
         """1:1 verification: the largest faces of both images, or every pair when ``all_faces``."""
-        decision = self.check(ctx, Operation.COMPARE)
         spec = self.registry.spec(model or self.settings.embedder)
+        decision = self.check(ctx, Operation.COMPARE, model_id=spec.id)
         sides, hashes = [], []
         for label, source in (("first", image_a), ("second", image_b)):
             decoded = self.engine.decode(source)

@@ -62,3 +62,46 @@ def register(
     current = state(ctx)
     spec = current.service().register_model(model_id, path, thresholds, licence, current.context())
     typer.echo(f"registered '{spec.id}' ({spec.embedding_size}-d, sha256 {spec.sha256[:12]}...)")
+
+
+@app.command("activate")
+@handles_errors
+def activate(
+    ctx: typer.Context,
+    model_id: str = typer.Argument(..., help="Embedder model id."),
+    report: Path = typer.Option(..., help="Fairness audit report (report.json from `regard audit run`)."),
+    fmr: float | None = typer.Option(None, help="Operating point the model will run at (default from settings)."),
+) -> None:
+    """Activate a model at its operating threshold if its fairness audit passes the tenant's gate (exit 14 if not)."""
+    current = state(ctx)
+    summary = current.service().activate_model(model_id, report, current.context(), fmr=fmr)
+    typer.echo(
+        f"activated {model_id}: "
+        + ", ".join(
+            f"{g['rule']} {g['measured']:.3g} <= {g['limit']:g}" for g in summary["gate"] if g["measured"] is not None
+        )
+    )
+
+
+@app.command("deployments")
+@handles_errors
+def deployments(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Activations of the tenant, with the fairness report each rests on."""
+    current = state(ctx)
+    items = current.service().deployments(current.context())
+    if json_out:
+        emit_json(items)
+        return
+    rows = [
+        [
+            d["model"],
+            d["fmr"],
+            d["threshold"],
+            d["activated_at"],
+            d["activated_by"],
+            "yes" if d["active"] else "no",
+            d["report_sha256"][:12],
+        ]
+        for d in items
+    ]
+    table("deployments", ["model", "fmr", "threshold", "activated", "by", "active", "report"], rows)

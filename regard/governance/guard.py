@@ -35,6 +35,7 @@ from regard.settings import Settings
 from regard.store.governance_tables import (
     ApiKeyRow,
     ApplicationRow,
+    DeploymentRow,
     ErasureRow,
     PolicyRow,
     PurposeRow,
@@ -84,6 +85,12 @@ _APPROVED = select(ApplicationRow.__table__).where(
 )
 _SEARCHES_TODAY = select(func.coalesce(func.sum(UsageRow.count), 0)).where(
     UsageRow.tenant == bindparam("tenant"), UsageRow.day == bindparam("day"), UsageRow.operation == "search"
+)
+_ACTIVE = (
+    select(DeploymentRow.id)
+    .where(DeploymentRow.tenant == bindparam("tenant"), DeploymentRow.model_id == bindparam("model"))
+    .where(DeploymentRow.active.is_(True))
+    .limit(1)
 )
 _BUMP_USAGE = (
     update(UsageRow)
@@ -366,7 +373,8 @@ class Governance:
         tenant: str,
         purpose_name: str,
         now: datetime,
-        make_request: Callable[[Purpose | None, int], PolicyRequest],
+        make_request: Callable[[Purpose | None, int, bool], PolicyRequest],
+        model_id: str | None = None,
     ) -> PolicyDecision:
         """Decide a call with every fact read in one round trip (this runs before every biometric call)."""
         with self._engine.connect() as conn:
@@ -374,13 +382,14 @@ class Governance:
             text = conn.scalar(_POLICY_TEXT, {"tenant": tenant})
             approved = conn.execute(_APPROVED, {"tenant": tenant}).all()
             searches = conn.scalar(_SEARCHES_TODAY, {"tenant": tenant, "day": now.date().isoformat()})
+            activated = model_id is not None and conn.scalar(_ACTIVE, {"tenant": tenant, "model": model_id}) is not None
         approvals = tuple(
             Approval("scale" if r.kind == "scale" else "category", r.purpose, dict(r.requested))
             for r in approved
             if r.expires_at is None or now < r.expires_at
         )
         purpose = _purpose(purpose_row) if purpose_row is not None else None
-        request = make_request(purpose, int(searches or 0))
+        request = make_request(purpose, int(searches or 0), activated)
         return PolicyEngine(self._parsed(text or DEFAULT_POLICY_YAML), approvals).decide(request)
 
     def _parsed(self, text: str) -> PolicyDocument:
@@ -428,6 +437,54 @@ class Governance:
         if not changed:
             row = {"tenant": tenant, "purpose": purpose, "day": day, "operation": operation, "count": 1}
             s.execute(_INSERT_USAGE, row)
+
+    def activate(
+        self,
+        tenant: str,
+        model_id: str,
+        fmr: float,
+        threshold: float,
+        report_sha256: str,
+        summary: dict[str, Any],
+        actor: str,
+    ) -> None:
+        """Record an activation; it replaces the model's earlier one."""
+        with self.tx() as s:
+            s.execute(
+                update(DeploymentRow)
+                .where(DeploymentRow.tenant == tenant, DeploymentRow.model_id == model_id)
+                .values(active=False)
+            )
+            s.add(
+                DeploymentRow(
+                    tenant=tenant,
+                    model_id=model_id,
+                    fmr=fmr,
+                    threshold=threshold,
+                    report_sha256=report_sha256,
+                    summary=summary,
+                    activated_by=actor,
+                )
+            )
+
+    def deployments(self, tenant: str, active_only: bool = False) -> list[dict[str, Any]]:
+        with self.tx() as s:
+            query = select(DeploymentRow).where(DeploymentRow.tenant == tenant).order_by(DeploymentRow.id)
+            if active_only:
+                query = query.where(DeploymentRow.active.is_(True))
+            return [
+                {
+                    "model": r.model_id,
+                    "fmr": r.fmr,
+                    "threshold": r.threshold,
+                    "report_sha256": r.report_sha256,
+                    "activated_by": r.activated_by,
+                    "activated_at": r.activated_at.isoformat(timespec="seconds"),
+                    "active": r.active,
+                    **dict(r.summary),
+                }
+                for r in s.scalars(query)
+            ]
 
     def save_erasure(self, tenant: str, subject: str, reason: str, receipt: dict[str, Any]) -> None:
         with self.tx() as s:

@@ -56,12 +56,26 @@ class Consequential(_Strict):
     reviewers: int = Field(2, ge=1, le=5)
 
 
+class FairnessGate(_Strict):
+    """Limits an audit report must meet before a model and threshold can be activated.
+
+    The limits are those of ``regard.fairness.gate.FairnessPolicy``; with
+    ``required`` the tenant's biometric calls are also refused for any model
+    it has not activated.
+    """
+
+    id: str = "FAIRNESS-GATE"
+    required: bool = False
+    limits: dict[str, float | int | bool | None] = Field(default_factory=dict)
+
+
 class PolicyDocument(_Strict):
     version: str
     moratoria: list[Moratorium] = Field(default_factory=list)
     scale_limits: list[ScaleLimit] = Field(default_factory=list)
     restricted_categories: list[RestrictedCategory] = Field(default_factory=list)
     consequential: Consequential = Field(default_factory=lambda: Consequential.model_validate({}))
+    fairness_gate: FairnessGate = Field(default_factory=lambda: FairnessGate.model_validate({}))
 
 
 DEFAULT_POLICY_YAML = """\
@@ -125,6 +139,8 @@ class PolicyRequest:
     source: str = "upload"
     provenance: str = "upload"
     case_reference: str | None = None
+    model_id: str | None = None  # the embedder the call would use
+    model_activated: bool = False  # whether the tenant activated it through the fairness gate
 
 
 @dataclass(frozen=True)
@@ -151,7 +167,8 @@ class PolicyEngine:
 
     def decide(self, request: PolicyRequest) -> PolicyDecision:
         trace: list[tuple[str, str]] = []
-        for check in (self._prohibitions, self._purpose, self._moratoria, self._restricted, self._scale):
+        checks = (self._prohibitions, self._purpose, self._moratoria, self._restricted, self._scale, self._fairness)
+        for check in checks:
             verdict = check(request, trace)
             if verdict is not None:
                 rule_id, reason = verdict
@@ -239,6 +256,16 @@ class PolicyEngine:
                         f" (approved up to {granted})"
                     )
             trace.append((rule.id, "pass"))
+        return None
+
+    def _fairness(self, req: PolicyRequest, trace: list[tuple[str, str]]) -> tuple[str, str] | None:
+        gate = self.document.fairness_gate
+        if gate.required and req.model_id is not None and not req.model_activated:
+            return gate.id, (
+                f"model '{req.model_id}' has not been activated with a passing fairness audit"
+                " (regard models activate MODEL --report REPORT.json)"
+            )
+        trace.append((gate.id, "pass" if gate.required else "not required"))
         return None
 
     def _consequential(self, req: PolicyRequest, trace: list[tuple[str, str]]) -> PolicyDecision:

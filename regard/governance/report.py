@@ -160,7 +160,7 @@ def _models(service: Regard, tenant: str) -> list[dict[str, Any]]:
                 "licence": spec.licence,
                 "measured": dict(spec.measured),
                 "calibration": spec.calibration,
-                "fairness": service.fairness_summary(model_id) if hasattr(service, "fairness_summary") else None,
+                "fairness": service.fairness_summary(model_id, tenant),
             }
         )
     return out

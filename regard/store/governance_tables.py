@@ -171,3 +171,20 @@ class ErasureRow(Base):
     reason: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     receipt: Mapped[dict[str, object]] = mapped_column(JSON)
+
+
+class DeploymentRow(Base):
+    """A model and operating threshold a tenant activated, with the fairness report that let it through."""
+
+    __tablename__ = "deployments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(128), index=True)
+    model_id: Mapped[str] = mapped_column(String(128))
+    fmr: Mapped[float] = mapped_column(Float)
+    threshold: Mapped[float] = mapped_column(Float)
+    report_sha256: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[dict[str, object]] = mapped_column(JSON)  # dataset, differentials, gate rules
+    activated_by: Mapped[str] = mapped_column(String(256))
+    activated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
