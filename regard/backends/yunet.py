@@ -23,7 +23,7 @@ class YuNetDetector:
         self._output_names = [f"{kind}_{s}" for s in _STRIDES for kind in ("cls", "obj", "bbox", "kps")]
 
     def detect(self, image: np.ndarray, min_confidence: float, max_px: int) -> list[DetectedFace]:
-        padded, factor = letterbox(image[:, :, ::-1], max_px)  # network wants BGR
+        padded, factor = letterbox(image, max_px, bgr=True)  # the network wants BGR
         blob = padded.transpose(2, 0, 1)[None]
         outputs = self._session.run(self._output_names, {"input": np.ascontiguousarray(blob)})
         boxes, scores, points = decode_yunet(outputs, padded.shape[0], padded.shape[1], min_confidence)
