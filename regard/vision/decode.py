@@ -95,9 +95,10 @@ def _from_bytes(data: bytes, limits: ImageLimits) -> DecodedImage:
             image.load()
             fmt = image.format or "UNKNOWN"
             # Each of these copies a camera-sized image (~1 ms per megapixel): only when needed.
+            upright: Image.Image = image
             if image.getexif().get(_ORIENTATION, 1) != 1:
-                image = ImageOps.exif_transpose(image) or image
-            rgb = image if image.mode == "RGB" else image.convert("RGB")
+                upright = ImageOps.exif_transpose(image) or image
+            rgb = upright if upright.mode == "RGB" else upright.convert("RGB")
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageTooLargeError(f"image rejected as a decompression bomb: {exc}") from exc
     except UnidentifiedImageError as exc:
