@@ -256,3 +256,15 @@ def test_fsn_narrows_the_fmr_spread_at_equal_overall_fmr(tmp_path: Path) -> None
     np.testing.assert_allclose(again.normalise(scores, cluster[pairs.a], cluster[pairs.b]), normalised)
     with pytest.raises(InvalidInputError):
         FairScoreNormalizer.from_json('{"format": "something else"}')
+
+
+def test_gpu_scoring_path_matches_numpy() -> None:
+    """The onnxruntime graph used on GPUs gives numpy's scores (run here on onnxruntime's CPU provider)."""
+    from regard.fairness.scores import score_pairs
+
+    rng = np.random.default_rng(5)
+    vectors = rng.standard_normal((300, 128)).astype(np.float32)
+    a, b = rng.integers(0, 300, 5000), rng.integers(0, 300, 5000)
+    assert np.allclose(
+        score_pairs(vectors, a, b, device="onnx-cpu"), score_pairs(vectors, a, b, device="cpu"), atol=1e-5
+    )

@@ -30,10 +30,25 @@ def gathered_scores(unit: np.ndarray, a: np.ndarray, b: np.ndarray, block: int =
     return out
 
 
-def score_pairs(vectors: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Cosine similarity of each pair ``(a[i], b[i])`` of rows of ``vectors`` (any norm), float32."""
+GPU_MIN_PAIRS = 1_000_000  # below this, moving data to the device costs more than it saves
+
+
+def score_pairs(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, device: str = "auto") -> np.ndarray:
+    """Cosine similarity of each pair ``(a[i], b[i])`` of rows of ``vectors`` (any norm), float32.
+
+    ``device``: ``"auto"`` uses a GPU (onnxruntime's CUDA provider) for a million pairs or more when one is
+    present, else numpy; ``"cpu"`` forces numpy; ``"gpu"`` forces the GPU; ``"onnx-cpu"`` runs the GPU code
+    path on onnxruntime's CPU provider (for testing it without a GPU).
+    """
+    from regard.fairness import gpu
+
     a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
-    return gathered_scores(unit_rows(vectors), a, b)
+    unit = unit_rows(vectors)
+    if device == "onnx-cpu":
+        return gpu.OnnxPairScorer("CPUExecutionProvider")(unit, a, b)
+    if device == "gpu" or (device == "auto" and a.size >= GPU_MIN_PAIRS and gpu.gpu_available()):
+        return gpu.OnnxPairScorer()(unit, a, b)
+    return gathered_scores(unit, a, b)
 
 
 def all_pairs_scores(vectors: np.ndarray, block: int = 512) -> np.ndarray:
