@@ -411,13 +411,15 @@ class Regard(AdminOperations):
         confirm them (``review_result``).
         """
         ref = self.store.collection(ctx.tenant, collection)
-        self.require(ctx, Operation.SEARCH)
+        # Decide before touching the pixels; a search of several faces at once is decided again on their count.
+        decision = self.check(ctx, Operation.SEARCH, ref, source=source)
         decoded = self.engine.decode(image)
         faces = self.engine.detect_decoded(decoded).faces
         probes = faces if all_faces else faces[:1]
-        decision = self.check(
-            ctx, Operation.SEARCH, ref, probe_faces=len(probes), source=source, inputs=[decoded.info.sha256]
-        )
+        if len(probes) > 1:
+            decision = self.check(
+                ctx, Operation.SEARCH, ref, probe_faces=len(probes), source=source, inputs=[decoded.info.sha256]
+            )
         if not faces:
             raise NoFaceError("no face found in the probe image")
         spec = self.registry.spec(ref.model_id)

@@ -410,3 +410,31 @@ def test_fairness_gate_required_by_policy(gov: Regard, astronaut: np.ndarray) ->
     from regard.governance.report import build_report
 
     assert "FMR max/min" in build_report(gov, admin).models[0]["fairness"]
+
+
+def test_watchlist_search_of_a_crowd_is_refused(gov: Regard, grid4: np.ndarray, astronaut: np.ndarray) -> None:
+    admin = CallContext(actor="alice", tenant="acme", purpose="leads", case_reference="case-42")
+    gov.declare_purpose(
+        "leads",
+        admin,
+        category="investigative-lead",
+        legal_basis="public-task",
+        data_subjects="persons named in open investigations",
+        retention_days=90,
+        max_collection_subjects=100,
+        consequential=True,
+    )
+    app = gov.submit_application("category", "leads", {}, "detective unit, documented cases", admin)
+    gov.decide_application(
+        app.id, True, "case process reviewed", CallContext(actor="rita", tenant="acme", roles=frozenset({"reviewer"}))
+    )
+    gov.create_collection("persons", admin)
+    gov.enroll("persons", "p1", [astronaut], admin)
+    assert gov.search("persons", astronaut, admin).review_case  # one face, documented target: held for review
+    with pytest.raises(PolicyDeniedError) as info:
+        gov.search("persons", grid4, admin, all_faces=True)
+    assert info.value.rule_id == "PROHIBIT-UNTARGETED-SURVEILLANCE"
+    with pytest.raises(PolicyDeniedError, match="documented target"):
+        gov.search("persons", astronaut, CallContext(actor="alice", tenant="acme", purpose="leads"))
+    with pytest.raises(PolicyDeniedError, match="stream"):
+        gov.search("persons", astronaut, admin, source="stream")
