@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from regard.admin import AdminOperations
 from regard.backends.calibration import score_to_similarity, similarity_to_score, threshold_for
 from regard.backends.registry import ModelRegistry, user_embedder_spec
 from regard.backends.runtime import RuntimeOptions
@@ -49,6 +48,7 @@ from regard.governance.policy import PolicyDecision
 from regard.governance.roles import Operation
 from regard.index.catalog import IndexCatalog
 from regard.models_io import spec_from_dict, spec_to_dict
+from regard.oversight import OversightOperations
 from regard.settings import Settings
 from regard.store.database import open_engine
 from regard.store.repository import CollectionRef, NewFace, Store
@@ -66,7 +66,7 @@ def _label(source: ImageSource, position: int) -> str:
     return str(source) if isinstance(source, str | Path) else f"image #{position + 1}"
 
 
-class Regard(AdminOperations):
+class Regard(OversightOperations):
     """Face detection, comparison, enrollment and search, governed, over an embedded store."""
 
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:

@@ -13,7 +13,7 @@ from regard.context import LOCAL, CallContext
 from regard.errors import RegardError
 
 if TYPE_CHECKING:
-    from regard.admin import PurgeReport
+    from regard.oversight import PurgeReport
     from regard.service import Regard
 
 log = logging.getLogger(__name__)
