@@ -6,12 +6,13 @@ biometric operations alone.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from regard.context import LOCAL, CallContext
-from regard.errors import PolicyDeniedError
+from regard.errors import NotFoundError, PolicyDeniedError
 from regard.governance import consent
 from regard.governance.guard import Application, Governance, PolicyVersion, utcnow
 from regard.governance.keys import KeyInfo, NewKey
@@ -137,9 +138,10 @@ class AdminOperations:
         result: dict[str, Any] | None = None,
         review_info: dict[str, Any] | None = None,
     ) -> LedgerFields:
-        version = (
-            self.registry.spec(model).version if model and model in {s.id for s in self.registry.specs()} else None
-        )
+        version = None
+        if model:
+            with contextlib.suppress(NotFoundError):  # a model no longer registered is recorded without a version
+                version = self.registry.spec(model).version
         return LedgerFields(
             actor=ctx.actor,
             purpose=ctx.purpose,

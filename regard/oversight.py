@@ -5,7 +5,7 @@ Mixed into ``Regard`` on top of ``AdminOperations`` (whose checks and ledger hel
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -100,7 +100,7 @@ class OversightOperations(AdminOperations):
         with self.governance.tx() as s:
             withdrawn = consent.withdraw(s, ctx.tenant, subject, utcnow())
         receipt = self.erase_subject(subject, ctx, reason="consent-withdrawn")
-        return ErasureReceipt(**{**receipt.__dict__, "consents_withdrawn": len(withdrawn)})
+        return replace(receipt, consents_withdrawn=len(withdrawn))
 
     def erase_subject(
         self, subject: str, ctx: CallContext = LOCAL, *, collections: list[str] | None = None, reason: str = "request"
@@ -191,13 +191,13 @@ class OversightOperations(AdminOperations):
 
     def _load_case(self, tenant: str, case_id: str) -> review.ReviewCase:
         with self.governance.tx() as s:
-            row_case = review.load(s, tenant, case_id, self._reviewers_required(tenant), {})
+            row_case = review.load(s, tenant, case_id, self._reviewers_required(tenant))
         spec = self.registry.spec(row_case.model_id)
         rates = dict(spec.measured)
         fmr = fmr_at(row_case.threshold, spec.thresholds)
         if fmr is not None:
             rates["fmr_at_threshold"] = fmr
-        return review.ReviewCase(**{**row_case.__dict__, "model_error_rates": rates})
+        return replace(row_case, model_error_rates=rates)
 
     def review_candidate(
         self,

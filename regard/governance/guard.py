@@ -351,23 +351,7 @@ class Governance:
                 )
             ]
 
-    def _approvals(self, s: Session, tenant: str, now: datetime) -> tuple[Approval, ...]:
-        rows = s.scalars(
-            select(ApplicationRow).where(ApplicationRow.tenant == tenant, ApplicationRow.status == "approved")
-        )
-        return tuple(
-            Approval("scale" if r.kind == "scale" else "category", r.purpose, dict(r.requested))
-            for r in rows
-            if r.expires_at is None or now < r.expires_at
-        )
-
     # -- decisions and the ledger ----------------------------------------------------------------
-    def decide(self, tenant: str, request: PolicyRequest) -> PolicyDecision:
-        document, _ = self.policy(tenant)
-        with self.tx() as s:
-            approvals = self._approvals(s, tenant, request.now)
-        return PolicyEngine(document, approvals).decide(request)
-
     def evaluate(
         self,
         tenant: str,
@@ -400,15 +384,6 @@ class Governance:
             with self._lock:
                 self._policy_cache[text] = document
         return document
-
-    def searches_today(self, tenant: str, now: datetime) -> int:
-        with self.tx() as s:
-            rows = s.scalars(
-                select(UsageRow.count).where(
-                    UsageRow.tenant == tenant, UsageRow.day == now.date().isoformat(), UsageRow.operation == "search"
-                )
-            )
-            return int(sum(rows))
 
     def record(self, tenant: str, fields: ledger.LedgerFields, session: Session | None = None) -> ledger.LedgerEntry:
         """Append to the ledger (in ``session`` when given, so it commits with the change it records)."""

@@ -87,7 +87,8 @@ def create(
     return case_id
 
 
-def load(session: Session, tenant: str, case_id: str, reviewers_required: int, rates: dict[str, float]) -> ReviewCase:
+def load(session: Session, tenant: str, case_id: str, reviewers_required: int) -> ReviewCase:
+    """The case as stored; the caller adds the model's error rates."""
     row = session.get(ReviewCaseRow, case_id)
     if row is None or row.tenant != tenant:
         raise NotFoundError(f"review case '{case_id}' does not exist")
@@ -112,7 +113,7 @@ def load(session: Session, tenant: str, case_id: str, reviewers_required: int, r
         row.status,
         actions,
         reviewers_required,
-        rates,
+        {},
     )
 
 
