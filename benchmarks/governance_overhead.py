@@ -27,11 +27,11 @@ from regard.store.tables import FaceRow, SubjectRow
 
 
 def fill(svc: Regard, collection: str, count: int, ctx: CallContext) -> None:
-    ref = svc.store.collection(ctx.tenant, collection)
+    ref = svc._parts.store.collection(ctx.tenant, collection)
     rng = np.random.default_rng(0)
     vectors = rng.standard_normal((count, 128), dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    with svc.store.engine.begin() as conn:
+    with svc._parts.store.engine.begin() as conn:
         conn.execute(
             insert(SubjectRow),
             [
@@ -59,7 +59,7 @@ def fill(svc: Regard, collection: str, count: int, ctx: CallContext) -> None:
                 for i in range(count)
             ],
         )
-    svc.indexes.forget(ref.id)
+    svc._parts.indexes.forget(ref.id)
 
 
 def p50(samples: list[float]) -> float:
@@ -73,7 +73,7 @@ def main() -> None:
     Image.fromarray(data.astronaut()).save(buffer, format="JPEG", quality=90)
     probe = buffer.getvalue()
     with tempfile.TemporaryDirectory() as tmp, Regard(data_dir=Path(tmp), model_cache_dir=CACHE / "models") as svc:
-        ctx = CallContext(actor="bench", tenant="default", purpose="library")
+        ctx = CallContext.local(purpose="library")
         svc.declare_purpose(
             "library",
             ctx,
@@ -89,7 +89,7 @@ def main() -> None:
         fill(svc, "big", 100_000, ctx)
         for _ in range(3):
             svc.search("big", probe, ctx)
-        ref = svc.store.collection("default", "big")
+        ref = svc._parts.store.collection("default", "big")
         search, decide, record = [], [], []
         for _ in range(100):
             t0 = time.perf_counter()
@@ -97,9 +97,9 @@ def main() -> None:
             search.append(time.perf_counter() - t0)
         for _ in range(300):
             t0 = time.perf_counter()
-            decision = svc.check(ctx, Operation.SEARCH, ref)
+            decision = svc._parts.guard.check(ctx, Operation.SEARCH, ref)
             t1 = time.perf_counter()
-            svc.log(
+            svc._parts.guard.record(
                 ctx,
                 "search",
                 decision,

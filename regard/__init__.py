@@ -5,7 +5,7 @@
 
 from typing import TYPE_CHECKING, Any
 
-from regard.context import LOCAL, CallContext
+from regard.context import CallContext
 from regard.domain import (
     CollectionInfo,
     Comparison,
@@ -55,7 +55,6 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "LOCAL",
     "AlreadyExistsError",
     "CallContext",
     "CollectionInfo",

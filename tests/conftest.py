@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from regard import Regard
+from regard import CallContext, Regard
+from regard.context import SYSTEM_ROLE, TENANT_ROLES
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -59,13 +60,22 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("models")
 
 
+LOCAL = CallContext.local()
+
+
+def trusted(actor: str = "local", tenant: str = "default", purpose: str = "unspecified", **kw: object) -> CallContext:
+    """A caller with every role, as a test's set-up needs; ``local`` is the local operator itself."""
+    if actor == "local":
+        return CallContext.local(tenant, purpose, **kw)  # type: ignore[arg-type]
+    roles = kw.pop("roles", TENANT_ROLES | {SYSTEM_ROLE})
+    return CallContext(actor, tenant, purpose, roles, **kw)  # type: ignore[arg-type]
+
+
 def declare_default_purpose(svc: Regard, tenant: str = "default", name: str = "unspecified") -> None:
     """Every biometric call needs a declared purpose; tests of the engine use this one."""
-    from regard import CallContext
-
     svc.declare_purpose(
         name,
-        CallContext(tenant=tenant, purpose=name),
+        CallContext.local(tenant, name),
         category="photo-organisation",
         legal_basis="legitimate-interests",
         data_subjects="people in the test photos",

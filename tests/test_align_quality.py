@@ -8,6 +8,7 @@ from dataclasses import replace
 import cv2
 import numpy as np
 import pytest
+from conftest import LOCAL
 
 from regard.domain import DetectedFace, UnindexedReason
 from regard.vision.align import ARCFACE_TEMPLATE, align_face, umeyama
@@ -67,7 +68,7 @@ def test_pose_yaw_follows_the_nose() -> None:
 
 
 def test_quality_reasons(astronaut: np.ndarray, service) -> None:  # type: ignore[no-untyped-def]
-    face = service.detect(astronaut).faces[0]
+    face = service.detect(astronaut, LOCAL).faces[0]
     limits = QualityThresholds()
     good = assess(astronaut, face, limits)
     assert good.reasons == () and good.level.value in ("high", "medium")

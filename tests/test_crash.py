@@ -11,18 +11,20 @@ import time
 from pathlib import Path
 
 import numpy as np
+from conftest import LOCAL
 
 from regard import Regard
 
 WRITER = """
 import sys, numpy as np
 from skimage import data
-from regard import Regard
+from regard import CallContext, Regard
 svc = Regard(data_dir=sys.argv[1], model_cache_dir=sys.argv[2], onnx_threads=1)
+ctx = CallContext.local()
 try:
-    svc.declare_purpose("unspecified", category="photo-organisation", legal_basis="legitimate-interests",
+    svc.declare_purpose("unspecified", ctx, category="photo-organisation", legal_basis="legitimate-interests",
                         data_subjects="test", retention_days=30, max_collection_subjects=100000, consequential=False)
-    svc.create_collection("crash")
+    svc.create_collection("crash", ctx)
 except Exception:
     pass
 astro = data.astronaut()
@@ -41,7 +43,7 @@ if len(sys.argv) > 4:  # die inside the third enrollment's transaction, rows flu
                 os.kill(os.getpid(), signal.SIGKILL)
     event.listen(Session, "after_flush", die)
 for i in range(10_000):
-    svc.enroll("crash", f"r{round_}-s{i}", images)
+    svc.enroll("crash", f"r{round_}-s{i}", images, ctx)
     print(i, flush=True)
 """
 
@@ -86,8 +88,8 @@ def test_killed_writer_leaves_no_orphans(tmp_path: Path, model_cache: Path, astr
     assert per_subject and all(n == 3 for _, n in per_subject)
     assert revision == len(per_subject)
     with Regard(data_dir=data_dir, model_cache_dir=model_cache) as svc:
-        info = svc.describe_collection("crash")
+        info = svc.describe_collection("crash", LOCAL)
         assert info.face_count == 3 * len(per_subject)
-        ref = svc.store.collection("default", "crash")
-        assert len(svc.indexes.get(ref)) == info.face_count
-        assert len(svc.search("crash", astronaut, top_k=1000).results[0].matches) == len(per_subject)
+        ref = svc._parts.store.collection("default", "crash")
+        assert len(svc._parts.indexes.get(ref)) == info.face_count
+        assert len(svc.search("crash", astronaut, LOCAL, top_k=1000).results[0].matches) == len(per_subject)

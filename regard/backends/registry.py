@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from regard.backends.arcface_onnx import ArcFaceOnnxEmbedder, CropFormat
@@ -33,19 +33,35 @@ _MODULE_OF_PACKAGE = {
 class ModelRegistry:
     """Knows every model; builds a Detector or Embedder on first use and keeps it."""
 
-    def __init__(self, cache_dir: Path, runtime: RuntimeOptions, user_models: Iterable[ModelSpec] = ()) -> None:
+    def __init__(
+        self,
+        cache_dir: Path,
+        runtime: RuntimeOptions,
+        user_models: Callable[[], Iterable[ModelSpec]] = lambda: (),
+        user_weights: Callable[[str], bytes | None] = lambda _id: None,
+    ) -> None:
         self._cache_dir = cache_dir
         self._runtime = runtime
+        self._user_models = user_models
+        self._user_weights = user_weights
         self._specs: dict[str, ModelSpec] = {spec.id: spec for spec in BUILTIN_MODELS}
-        for spec in user_models:
-            self._specs[spec.id] = spec
+        self._refresh()
+
+    def _refresh(self) -> None:
+        # User models live in the shared store: another worker may have registered one since we looked.
+        for spec in self._user_models():
+            if spec.id not in self._specs or not self._specs[spec.id].builtin:
+                self._specs[spec.id] = spec
         self._loaded: dict[str, Detector | Embedder] = {}
         self._lock = threading.Lock()
 
     def specs(self) -> list[ModelSpec]:
+        self._refresh()
         return list(self._specs.values())
 
     def spec(self, model_id: str) -> ModelSpec:
+        if model_id not in self._specs:
+            self._refresh()
         try:
             return self._specs[model_id]
         except KeyError:
@@ -70,13 +86,29 @@ class ModelRegistry:
     def weight_path(self, spec: ModelSpec, file: str | None = None) -> Path:
         name = file or spec.file
         if not spec.source_package:
-            path = Path(name)
+            path = self._user_file(spec)
         else:
             module = _MODULE_OF_PACKAGE.get(spec.source_package, spec.source_package.replace("-", "_"))
             path = package_dir(module) / name
         if not path.is_file():
             raise ModelUnavailableError(f"model '{spec.id}': weights not found at {path}")
         return path
+
+    def _user_file(self, spec: ModelSpec) -> Path:
+        """A registered model's file: where it was registered, else written here from the store's copy."""
+        path = Path(spec.file)
+        if path.is_file():
+            return path
+        local = self._cache_dir / "user" / f"{spec.sha256}.onnx"
+        if not local.is_file():
+            weights = self._user_weights(spec.id)
+            if weights is None:
+                return path
+            local.parent.mkdir(parents=True, exist_ok=True)
+            partial = local.with_name(f"{local.name}.{threading.get_ident()}.partial")
+            partial.write_bytes(weights)
+            partial.replace(local)
+        return local
 
     def detector(self, model_id: str) -> Detector:
         model = self._get(model_id, "detector")

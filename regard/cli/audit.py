@@ -7,12 +7,10 @@ from typing import Any
 
 import typer
 
-from regard.cli.errors import handles_errors
+from regard.cli.errors import GATE_FAILED_EXIT, handles_errors
 from regard.cli.output import emit_json, table
 from regard.cli.state import state
 from regard.errors import InvalidInputError
-
-GATE_FAILED_EXIT = 11  # the report breaks the fairness policy (like a failed test)
 
 app = typer.Typer(
     help="Fairness audit: error rates per demographic group (labels supplied by you), reports, a gate.",

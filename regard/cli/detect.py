@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from regard.cli.errors import NO_MATCH_EXIT, handles_errors
-from regard.cli.output import emit_json, table
+from regard.cli.output import emit_json, table, write_output
 from regard.cli.state import state
 
 
@@ -20,12 +20,17 @@ def detect(
     detector: str | None = typer.Option(None, help="Detector model id (default from settings)."),
 ) -> None:
     """Find faces with landmarks and quality, largest first."""
+    from regard.vision.draw import annotate_faces, format_for
+
     current = state(ctx)
+    image_format = format_for(annotate.suffix) if annotate is not None else ""  # refuse before the work
     result = current.service().detect(image, current.context(), detector=detector)
     if annotate is not None:
-        from regard.vision.draw import annotate_faces
+        from regard.vision.decode import ImageLimits, decode_image
 
-        annotate_faces(current.service().engine.decode(image).pixels, result.faces, annotate)
+        # The service has decoded and accepted this image already; decode it again only to draw on it.
+        pixels = decode_image(image, ImageLimits(max_bytes=2**40, max_pixels=2**40)).pixels
+        write_output(annotate, annotate_faces(pixels, result.faces, image_format))
     if json_out:
         emit_json(result)
         return

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.progress import Progress
 
-from regard.cli.errors import NO_MATCH_EXIT, handles_errors
+from regard.cli.errors import NO_MATCH_EXIT, exit_code, handles_errors
 from regard.cli.output import console, emit_json, table
 from regard.cli.state import CliState, state
 from regard.errors import InvalidImageError, InvalidInputError, NoFaceError
@@ -41,15 +41,19 @@ def _jobs(path: Path, subject: str | None) -> list[tuple[str, Path]]:
     ]
 
 
-def _enroll_all(current: CliState, collection: str, jobs: list[tuple[str, Path]], max_faces: int) -> EnrollTally:
+def _enroll_all(
+    current: CliState, collection: str, jobs: list[tuple[str, Path]], max_faces: int, single: bool
+) -> EnrollTally:
     service, context, tally = current.service(), current.context(), EnrollTally()
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("enrolling", total=len(jobs))
         for subject, image in jobs:
             try:
                 result = service.enroll(collection, subject, [image], context, max_faces_per_image=max_faces)
-            except InvalidImageError as exc:  # one bad file must not stop a folder
-                tally.skipped.append((str(image), str(exc)))
+            except InvalidImageError as exc:
+                if single:  # the one file asked for is bad: that is the error, not "no face"
+                    raise
+                tally.skipped.append((str(image), str(exc)))  # one bad file must not stop a folder
             else:
                 tally.indexed += len(result.indexed)
                 tally.subjects.update([subject] if result.indexed else [])
@@ -75,7 +79,7 @@ def enroll(
     jobs = _jobs(path, subject)
     if not jobs:
         raise InvalidInputError(f"{path}: no images found")
-    tally = _enroll_all(current, collection, jobs, max_faces)
+    tally = _enroll_all(current, collection, jobs, max_faces, single=path.is_file())
     if json_out:
         emit_json(
             {
@@ -92,7 +96,7 @@ def enroll(
         if tally.skipped:
             table("images skipped", ["image", "why"], tally.skipped)
     if tally.indexed == 0:
-        raise typer.Exit(NoFaceError.exit_code)
+        raise typer.Exit(exit_code(NoFaceError()))
 
 
 @handles_errors

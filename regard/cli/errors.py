@@ -8,9 +8,34 @@ from typing import Any, TypeVar
 
 import typer
 
-from regard.errors import RegardError
+from regard import errors
 
 NO_MATCH_EXIT = 10  # compare / search ran fine but found no match (like grep's 1)
+GATE_FAILED_EXIT = 11  # a fairness report breaks the policy (like a failed test)
+LEDGER_BROKEN_EXIT = 15  # the ledger does not verify
+POLICY_DENIED_EXIT = 14
+
+# Most specific first: the first class the error is an instance of gives its code.
+EXIT_CODES: tuple[tuple[type[errors.RegardError], int], ...] = (
+    (errors.InvalidImageError, 3),  # ImageTooLargeError included
+    (errors.InvalidInputError, 2),
+    (errors.NoFaceError, 4),
+    (errors.NotFoundError, 5),
+    (errors.AlreadyExistsError, 6),
+    (errors.ConflictError, 6),
+    (errors.ModelMismatchError, 7),
+    (errors.ModelUnavailableError, 8),
+    (errors.StoreError, 9),
+    (errors.AuthenticationError, 12),
+    (errors.PermissionDeniedError, 13),
+    (errors.PolicyDeniedError, POLICY_DENIED_EXIT),
+    (errors.RegardError, 1),
+)
+
+
+def exit_code(error: errors.RegardError) -> int:
+    return next(code for kind, code in EXIT_CODES if isinstance(error, kind))
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -20,8 +45,8 @@ def handles_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except RegardError as exc:
+        except errors.RegardError as exc:
             typer.secho(f"error ({exc.code}): {exc}", err=True, fg=typer.colors.RED)
-            raise typer.Exit(exc.exit_code) from None
+            raise typer.Exit(exit_code(exc)) from None
 
     return wrapper  # type: ignore[return-value]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from regard.cli.errors import handles_errors
-from regard.cli.output import emit_json, table
+from regard.cli.errors import POLICY_DENIED_EXIT, handles_errors
+from regard.cli.output import emit_json, read_input, table
 from regard.cli.state import state
 from regard.governance.roles import Operation
 
@@ -37,7 +37,8 @@ def tenant_create(
 @handles_errors
 def tenant_list(ctx: typer.Context) -> None:
     """List tenants."""
-    for tenant in state(ctx).service().governance.tenants():
+    current = state(ctx)
+    for tenant in current.service().list_tenants(current.context()):
         typer.echo(tenant)
 
 
@@ -46,6 +47,9 @@ def tenant_list(ctx: typer.Context) -> None:
 def key_create(
     ctx: typer.Context,
     role: list[str] = typer.Option(..., help="admin, operator, reviewer or auditor; repeat for several."),
+    owner: str | None = typer.Option(
+        None, help="The person the key belongs to; reviews count people (default: the key is its own person)."
+    ),
     label: str = typer.Option("", help="What the key is for."),
     expires_days: int = typer.Option(365, min=0, help="Days until it expires (0: never)."),
     for_tenant: str | None = typer.Option(None, "--for-tenant", help="Tenant of the key (default: --tenant)."),
@@ -53,7 +57,7 @@ def key_create(
     """Create an API key; the token is printed once and never stored."""
     current = state(ctx)
     key = current.service().create_api_key(
-        role, current.context(), label=label, expires_in_days=expires_days or None, tenant=for_tenant
+        role, current.context(), owner=owner, label=label, expires_in_days=expires_days or None, tenant=for_tenant
     )
     typer.echo(key.token)
 
@@ -67,8 +71,8 @@ def key_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", 
     if json_out:
         emit_json(infos)
         return
-    rows = [[k.key_id, ",".join(k.roles), k.label, k.expires_at or "never", k.revoked_at or ""] for k in infos]
-    table("API keys", ["key id", "roles", "label", "expires", "revoked"], rows)
+    rows = [[k.key_id, k.owner, ",".join(k.roles), k.label, k.expires_at or "never", k.revoked_at or ""] for k in infos]
+    table("API keys", ["key id", "owner", "roles", "label", "expires", "revoked"], rows)
 
 
 @key_app.command("revoke")
@@ -150,7 +154,8 @@ def purpose_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--jso
 def policy_apply(ctx: typer.Context, file: Path = typer.Argument(..., help="Policy YAML.")) -> None:
     """Apply a new policy version (each version can be applied once)."""
     current = state(ctx)
-    version = current.service().apply_policy(file.read_text(), current.context())
+    text = read_input(file).decode("utf-8", errors="replace")
+    version = current.service().apply_policy(text, current.context())
     typer.echo(f"policy {version.version} in force (sha256 {version.sha256[:12]})")
 
 
@@ -203,7 +208,7 @@ def policy_explain(
         typer.echo(f"{decision.effect}: {decision.reason} [rule {decision.rule_id}, policy {decision.policy_version}]")
         table("rules checked", ["rule", "outcome"], list(decision.trace))
     if decision.effect == "deny":
-        raise typer.Exit(14)
+        raise typer.Exit(POLICY_DENIED_EXIT)
 
 
 @application_app.command("submit")

@@ -9,7 +9,7 @@ import typer
 
 from regard.backends.specs import ModelSpec
 from regard.cli.errors import handles_errors
-from regard.cli.output import emit_json, table
+from regard.cli.output import emit_json, read_input, table
 from regard.cli.state import state
 
 app = typer.Typer(help="Show the model registry; register your own ONNX embedder.", no_args_is_help=True)
@@ -19,23 +19,22 @@ app = typer.Typer(help="Show the model registry; register your own ONNX embedder
 @handles_errors
 def list_models(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Models with licence, source, checksum, size, thresholds and whether they are installed."""
-    service = state(ctx).service()
-    specs = service.models()
+    infos = state(ctx).service().models()
     if json_out:
-        emit_json([{**_public(s), "installed": service.registry.available(s.id)} for s in specs])
+        emit_json([{**_public(m.spec), "installed": m.installed} for m in infos])
         return
     rows = [
         [
-            s.id,
-            s.kind,
-            s.version,
-            s.licence,
-            s.source_package or "(user file)",
-            s.embedding_size or "",
-            ", ".join(f"{k}: {v:.3f}" for k, v in s.thresholds.items() if k in ("1e-03", "1e-04", "1e-05")),
-            "yes" if service.registry.available(s.id) else "no",
+            m.spec.id,
+            m.spec.kind,
+            m.spec.version,
+            m.spec.licence,
+            m.spec.source_package or "(user file)",
+            m.spec.embedding_size or "",
+            ", ".join(f"{k}: {v:.3f}" for k, v in m.spec.thresholds.items() if k in ("1e-03", "1e-04", "1e-05")),
+            "yes" if m.installed else "no",
         ]
-        for s in specs
+        for m in infos
     ]
     table("models", ["id", "kind", "version", "licence", "from", "dim", "cosine thresholds by FMR", "installed"], rows)
 
@@ -60,7 +59,7 @@ def register(
     """Register an ArcFace-style ONNX embedder with your own calibrated thresholds."""
     thresholds = {k: v for k, v in (("1e-03", fmr_1e3), ("1e-04", fmr_1e4), ("1e-05", fmr_1e5)) if v is not None}
     current = state(ctx)
-    spec = current.service().register_model(model_id, path, thresholds, licence, current.context())
+    spec = current.service().register_model(model_id, read_input(path), thresholds, current.context(), licence)
     typer.echo(f"registered '{spec.id}' ({spec.embedding_size}-d, sha256 {spec.sha256[:12]}...)")
 
 
@@ -74,7 +73,7 @@ def activate(
 ) -> None:
     """Activate a model at its operating threshold if its fairness audit passes the tenant's gate (exit 14 if not)."""
     current = state(ctx)
-    summary = current.service().activate_model(model_id, report, current.context(), fmr=fmr)
+    summary = current.service().activate_model(model_id, read_input(report), current.context(), fmr=fmr)
     typer.echo(
         f"activated {model_id}: "
         + ", ".join(

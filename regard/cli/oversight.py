@@ -8,15 +8,13 @@ from pathlib import Path
 
 import typer
 
-from regard.cli.errors import handles_errors
-from regard.cli.output import emit_json, table
+from regard.cli.errors import LEDGER_BROKEN_EXIT, handles_errors
+from regard.cli.output import emit_json, table, write_output
 from regard.cli.state import state
 
 consent_app = typer.Typer(help="Consent records; withdrawing one erases the subject's templates.", no_args_is_help=True)
 review_app = typer.Typer(help="Human review of held identifications (two reviewers per match).", no_args_is_help=True)
 ledger_app = typer.Typer(help="The tamper-evident audit ledger.", no_args_is_help=True)
-
-LEDGER_BROKEN_EXIT = 15
 
 
 @consent_app.command("record")
@@ -112,7 +110,7 @@ def purge(
     """Delete every template past its delete-by date."""
     current = state(ctx)
     if every_hours is not None:
-        from regard.governance.scheduler import PurgeScheduler
+        from regard.scheduler import PurgeScheduler
 
         scheduler = PurgeScheduler(current.service(), every_hours * 3600, current.context())
         scheduler.start()
@@ -234,7 +232,7 @@ def ledger_verify(ctx: typer.Context) -> None:
 def ledger_export(ctx: typer.Context, target: Path = typer.Argument(..., help="JSON Lines file to write.")) -> None:
     """Export the tenant's ledger as JSON Lines."""
     current = state(ctx)
-    count = current.service().export_ledger(target, current.context())
+    count = write_output(target, current.service().export_ledger(current.context()))
     typer.echo(f"wrote {count} entries to {target}")
 
 
@@ -283,9 +281,9 @@ def report(
     purpose: str | None = typer.Option(None, "--for-purpose", help="Only this purpose."),
 ) -> None:
     """The accountability report of the tenant (Markdown or HTML by file extension)."""
-    from regard.governance.report import build_report, render_html, render_markdown
+    from regard.governance.report import render_html, render_markdown
 
     current = state(ctx)
-    data = build_report(current.service(), current.context(), purpose)
-    out.write_text(render_html(data) if out.suffix.lower() in (".html", ".htm") else render_markdown(data))
+    data = current.service().accountability_report(current.context(), purpose)
+    write_output(out, [render_html(data) if out.suffix.lower() in (".html", ".htm") else render_markdown(data)])
     typer.echo(f"wrote {out}")

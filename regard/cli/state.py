@@ -32,15 +32,16 @@ class CliState:
         return self._service
 
     def context(self) -> CallContext:
-        """With an API key: that key's tenant and roles.  Without: a local, trusted operator (all roles)."""
-        if self.api_key:
-            return self.service().authenticate(self.api_key, self.purpose, self.case_reference)
-        return CallContext(
-            actor=f"cli:{getpass.getuser()}",
-            tenant=self.tenant,
-            purpose=self.purpose,
-            case_reference=self.case_reference,
-        )
+        """With an API key: its owner, tenant and roles.  Without: the local operator.
+
+        The local operator is whoever can read the data directory; however
+        ``$USER`` is set, they are one person (``local``), recorded with the OS
+        user as the call's origin.
+        """
+        origin = f"cli:{getpass.getuser()}"
+        if self.api_key is not None:
+            return self.service().authenticate(self.api_key, self.purpose, self.case_reference, origin)
+        return CallContext.local(self.tenant, self.purpose, case_reference=self.case_reference, origin=origin)
 
 
 def state(ctx: typer.Context) -> CliState:

@@ -190,6 +190,15 @@ class AuditReport:
         return written
 
 
+def parse_report(data: bytes | str) -> AuditReport:
+    """A report.json's content."""
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
+    except UnicodeDecodeError:
+        raise InvalidInputError("a report is UTF-8 JSON") from None
+    return AuditReport.from_json(text)
+
+
 def load_report(path: Path) -> AuditReport:
     """Read a report.json."""
     try:

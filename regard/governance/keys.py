@@ -15,6 +15,7 @@ PREFIX = "rgk"
 class NewKey:
     key_id: str
     secret: str  # the whole key as the caller must present it; never stored
+    owner: str = ""
 
     @property
     def token(self) -> str:
@@ -30,6 +31,21 @@ class KeyInfo:
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
+    owner: str = ""
+
+
+RESERVED_OWNERS = frozenset({"local", "system"})
+
+
+def owner_of(owner: str | None, key_id: str) -> str:
+    """The person a key belongs to, normalised; without one named, the key stands for a person of its own."""
+    from regard.context import normalise_actor
+    from regard.errors import InvalidInputError
+
+    name = normalise_actor(owner if owner is not None else f"key:{key_id}")
+    if not name or name in RESERVED_OWNERS or name.startswith(("scheduler:", "system:")):
+        raise InvalidInputError(f"a key's owner must name a person, not {owner!r}")
+    return name
 
 
 def generate() -> tuple[str, str, str]:

@@ -51,6 +51,8 @@ class LedgerFields:
     threshold: float | None = None
     result: dict[str, Any] = field(default_factory=dict)
     review: dict[str, Any] | None = None
+    key_id: str | None = None  # the API key that authenticated the actor; None for the local operator
+    origin: str = ""  # where the call came from (cli:<os user>, api, library); informative only
 
 
 @dataclass(frozen=True)

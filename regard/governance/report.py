@@ -9,22 +9,15 @@ use), human review, and the record of use.
 from __future__ import annotations
 
 import html
-import statistics
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
-
-from regard.context import CallContext
-from regard.governance.guard import utcnow
-from regard.governance.roles import Operation, require
-from regard.store.governance_tables import ReviewActionRow, ReviewCaseRow
-from regard.store.tables import CollectionRow, FaceRow
-
-if TYPE_CHECKING:
-    from regard.service import Regard
+from regard.governance.consent import Consent
+from regard.governance.ledger import LedgerEntry, Verification
+from regard.governance.purposes import Purpose
+from regard.governance.repository import PolicyVersion
 
 
 @dataclass
@@ -45,27 +38,46 @@ class AccountabilityReport:
     ledger: dict[str, Any] = field(default_factory=dict)
 
 
-def build_report(service: Regard, ctx: CallContext, purpose: str | None = None) -> AccountabilityReport:
-    require(ctx, Operation.AUDIT)
-    now = utcnow()
-    entries = service.ledger_entries(ctx)
-    if purpose is not None:
-        entries = [e for e in entries if e.fields.get("purpose") == purpose]
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything the report states, gathered by the service through governed calls."""
+
+    tenant: str
+    purpose_filter: str | None
+    now: datetime
+    policy_version: str
+    policy_history: list[PolicyVersion]
+    purposes: list[Purpose]
+    entries: list[LedgerEntry]
+    consents: list[Consent]
+    erasures: list[dict[str, Any]]
+    reviews: dict[str, Any]
+    templates_stored: int
+    templates_due_30_days: int
+    models: list[dict[str, Any]]
+    verification: Verification
+
+
+def build_report(inputs: ReportInputs) -> AccountabilityReport:
+    """The report from its inputs; pure, so what it says follows only from what was gathered."""
+    now, purpose = inputs.now, inputs.purpose_filter
+    entries = [e for e in inputs.entries if purpose is None or e.fields.get("purpose") == purpose]
     calls: dict[str, Counter[str]] = {}
     denials: Counter[str] = Counter()
     for e in entries:
         calls.setdefault(e.fields["purpose"], Counter())[e.fields["operation"]] += 1
         if e.fields["decision"] == "deny":
             denials[e.fields["rule_id"]] += 1
-    purposes = [p for p in service.list_purposes(ctx) if purpose is None or p.name == purpose]
-    consents = service.list_consents(ctx)
-    erasures = service.governance.erasures(ctx.tenant)
-    verification = service.verify_ledger(ctx)
+    consents = inputs.consents
+    purged = sum(
+        int(e.fields.get("result", {}).get("templates", 0)) for e in entries if e.fields["operation"] == "purge"
+    )
+    verification = inputs.verification
     return AccountabilityReport(
-        tenant=ctx.tenant,
+        tenant=inputs.tenant,
         purpose_filter=purpose,
         generated_at=now,
-        policy_version=service.governance.policy(ctx.tenant)[0].version,
+        policy_version=inputs.policy_version,
         policy_history=[
             {
                 "version": v.version,
@@ -73,7 +85,7 @@ def build_report(service: Regard, ctx: CallContext, purpose: str | None = None) 
                 "applied_by": v.applied_by,
                 "at": v.created_at.isoformat(timespec="seconds"),
             }
-            for v in service.policy_history(ctx)
+            for v in inputs.policy_history
         ],
         purposes=[
             {
@@ -85,11 +97,12 @@ def build_report(service: Regard, ctx: CallContext, purpose: str | None = None) 
                 "max_collection_subjects": p.max_collection_subjects,
                 "consequential": p.consequential,
             }
-            for p in purposes
+            for p in inputs.purposes
+            if purpose is None or p.name == purpose
         ],
         calls_by_operation={k: dict(v) for k, v in sorted(calls.items())},
         denials_by_rule=dict(denials.most_common()),
-        reviews=_reviews(service, ctx.tenant, purpose),
+        reviews=inputs.reviews,
         consent={
             "records": len(consents),
             "in_force": sum(c.withdrawn_at is None and (c.expires_at is None or c.expires_at > now) for c in consents),
@@ -98,9 +111,13 @@ def build_report(service: Regard, ctx: CallContext, purpose: str | None = None) 
                 c.withdrawn_at is None and c.expires_at is not None and c.expires_at <= now for c in consents
             ),
         },
-        retention=_retention(service, ctx.tenant, purpose, now, entries),
-        erasures=dict(Counter(str(e.get("reason", "")) for e in erasures)),
-        models=_models(service, ctx.tenant),
+        retention={
+            "templates_stored": inputs.templates_stored,
+            "due_within_30_days": inputs.templates_due_30_days,
+            "purged": purged,
+        },
+        erasures=dict(Counter(str(e.get("reason", "")) for e in inputs.erasures)),
+        models=inputs.models,
         ledger={
             "entries": verification.entries,
             "checkpoints": verification.checkpoints,
@@ -108,62 +125,6 @@ def build_report(service: Regard, ctx: CallContext, purpose: str | None = None) 
             "problems": verification.problems,
         },
     )
-
-
-def _reviews(service: Regard, tenant: str, purpose: str | None) -> dict[str, Any]:
-    with service.governance.tx() as s:
-        query = select(ReviewCaseRow).where(ReviewCaseRow.tenant == tenant)
-        if purpose is not None:
-            query = query.where(ReviewCaseRow.purpose == purpose)
-        cases = list(s.scalars(query))
-        actions = Counter(
-            a
-            for (a,) in s.execute(
-                select(ReviewActionRow.action).join(ReviewCaseRow).where(ReviewCaseRow.tenant == tenant)
-            )
-        )
-    hours = [(c.decided_at - c.created_at).total_seconds() / 3600 for c in cases if c.decided_at]
-    return {
-        "cases": len(cases),
-        "pending": sum(c.status == "pending" for c in cases),
-        "released": sum(c.status == "released" for c in cases),
-        "rejected": sum(c.status == "rejected" for c in cases),
-        "confirm_actions": actions.get("confirm", 0),
-        "reject_actions": actions.get("reject", 0),
-        "median_hours_to_decision": round(statistics.median(hours), 2) if hours else None,
-    }
-
-
-def _retention(service: Regard, tenant: str, purpose: str | None, now: datetime, entries: list[Any]) -> dict[str, int]:
-    with service.governance.tx() as s:
-        base = select(func.count()).select_from(FaceRow).join(CollectionRow).where(CollectionRow.tenant == tenant)
-        if purpose is not None:
-            base = base.where(CollectionRow.purpose == purpose)
-        stored = s.scalar(base) or 0
-        due = s.scalar(base.where(FaceRow.delete_by.is_not(None), FaceRow.delete_by <= now + timedelta(days=30))) or 0
-    purged = sum(
-        int(e.fields.get("result", {}).get("templates", 0)) for e in entries if e.fields["operation"] == "purge"
-    )
-    return {"templates_stored": int(stored), "due_within_30_days": int(due), "purged": purged}
-
-
-def _models(service: Regard, tenant: str) -> list[dict[str, Any]]:
-    with service.governance.tx() as s:
-        in_use = sorted(set(s.scalars(select(CollectionRow.model_id).where(CollectionRow.tenant == tenant))))
-    out = []
-    for model_id in in_use:
-        spec = service.registry.spec(model_id)
-        out.append(
-            {
-                "model": model_id,
-                "version": spec.version,
-                "licence": spec.licence,
-                "measured": dict(spec.measured),
-                "calibration": spec.calibration,
-                "fairness": service.fairness_summary(model_id, tenant),
-            }
-        )
-    return out
 
 
 def render_markdown(report: AccountabilityReport) -> str:

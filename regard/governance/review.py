@@ -6,6 +6,7 @@ separately verified and confirmed by at least two natural persons.
 
 from __future__ import annotations
 
+import statistics
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -177,3 +178,24 @@ def act(
         row.status = "released" if any(c["status"] == "confirmed" for c in candidates) else "rejected"
         row.decided_at = now
     return row.status
+
+
+def summary(session: Session, tenant: str, purpose: str | None = None) -> dict[str, Any]:
+    """Counts of cases and actions, and the median time to a decision, for the accountability report."""
+    query = select(ReviewCaseRow).where(ReviewCaseRow.tenant == tenant)
+    actions_query = select(ReviewActionRow.action).join(ReviewCaseRow).where(ReviewCaseRow.tenant == tenant)
+    if purpose is not None:
+        query = query.where(ReviewCaseRow.purpose == purpose)
+        actions_query = actions_query.where(ReviewCaseRow.purpose == purpose)
+    cases = list(session.scalars(query))
+    actions = [a for (a,) in session.execute(actions_query)]
+    hours = [(c.decided_at - c.created_at).total_seconds() / 3600 for c in cases if c.decided_at]
+    return {
+        "cases": len(cases),
+        "pending": sum(c.status == "pending" for c in cases),
+        "released": sum(c.status == "released" for c in cases),
+        "rejected": sum(c.status == "rejected" for c in cases),
+        "confirm_actions": actions.count("confirm"),
+        "reject_actions": actions.count("reject"),
+        "median_hours_to_decision": round(statistics.median(hours), 2) if hours else None,
+    }

@@ -24,6 +24,7 @@ class ApiKeyRow(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # public part of the key
     tenant: Mapped[str] = mapped_column(String(128), index=True)
     label: Mapped[str] = mapped_column(String(256), default="")
+    owner: Mapped[str] = mapped_column(String(256), default="")  # the person; "" on keys made before owners
     roles: Mapped[list[str]] = mapped_column(JSON)
     secret_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the secret part, never the secret
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -387,6 +387,21 @@ class Store:
             )
             return int(subjects or 0) + int(faces or 0)
 
+    def retention_counts(self, tenant: str, purpose: str | None, due_before: datetime) -> tuple[int, int]:
+        """(templates stored, templates whose delete-by date falls before ``due_before``) of a tenant."""
+        with self._tx() as s:
+            base = select(func.count()).select_from(FaceRow).join(CollectionRow).where(CollectionRow.tenant == tenant)
+            if purpose is not None:
+                base = base.where(CollectionRow.purpose == purpose)
+            stored = s.scalar(base) or 0
+            due = s.scalar(base.where(FaceRow.delete_by.is_not(None), FaceRow.delete_by <= due_before)) or 0
+            return int(stored), int(due)
+
+    def models_in_use(self, tenant: str) -> list[str]:
+        """Ids of the embedders the tenant's collections are bound to."""
+        with self._tx() as s:
+            return sorted(set(s.scalars(select(CollectionRow.model_id).where(CollectionRow.tenant == tenant))))
+
     def subjects_by_row(self, row_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
         """External id and display name per subject row id."""
         if not row_ids:
@@ -428,9 +443,14 @@ class Store:
         with self._tx() as s:
             return [dict(r.spec) for r in s.scalars(select(UserModelRow).order_by(UserModelRow.id))]
 
-    def save_user_model(self, model_id: str, spec: dict[str, object]) -> None:
+    def user_model_weights(self, model_id: str) -> bytes | None:
+        """A registered model's ONNX file, as stored at registration."""
+        with self._tx() as s:
+            return s.scalar(select(UserModelRow.weights).where(UserModelRow.id == model_id))
+
+    def save_user_model(self, model_id: str, spec: dict[str, object], weights: bytes) -> None:
         try:
             with self._tx() as s:
-                s.add(UserModelRow(id=model_id, spec=spec))
+                s.add(UserModelRow(id=model_id, spec=spec, weights=weights))
         except IntegrityError:
             raise AlreadyExistsError(f"model '{model_id}' is already registered") from None

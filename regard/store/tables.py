@@ -71,4 +71,5 @@ class UserModelRow(Base):
 
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
     spec: Mapped[dict[str, object]] = mapped_column(JSON)
+    weights: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # the ONNX file, for every worker
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
 from regard.domain import DetectedFace
+from regard.errors import InvalidInputError
 
 _LEVEL_COLOURS = {"high": (0, 200, 0), "medium": (255, 190, 0), "low": (230, 30, 30)}
+FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 
 
-def annotate_faces(image: np.ndarray, faces: Sequence[DetectedFace], target: Path) -> Path:
-    """Write ``image`` with each face's box (coloured by quality), landmarks and rank to ``target``."""
+def format_for(suffix: str) -> str:
+    """The image format for a file extension, or a clear error naming the ones we write."""
+    try:
+        return FORMATS[suffix.lower()]
+    except KeyError:
+        raise InvalidInputError(
+            f"cannot write '{suffix or '(no extension)'}' images; use {', '.join(FORMATS)}"
+        ) from None
+
+
+def annotate_faces(image: np.ndarray, faces: Sequence[DetectedFace], image_format: str = "PNG") -> bytes:
+    """``image`` with each face's box (coloured by quality), landmarks and rank, encoded as ``image_format``."""
     import cv2
     from PIL import Image
 
@@ -28,5 +40,6 @@ def annotate_faces(image: np.ndarray, faces: Sequence[DetectedFace], target: Pat
         cv2.putText(
             canvas, str(rank), (x1, max(0, y1 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.4 * thickness, colour, thickness
         )
-    Image.fromarray(canvas).save(target)
-    return target
+    buffer = io.BytesIO()
+    Image.fromarray(canvas).save(buffer, format=image_format)
+    return buffer.getvalue()

@@ -7,25 +7,27 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from regard.context import LOCAL, CallContext
+from regard.context import CallContext
 from regard.errors import RegardError
 
 if TYPE_CHECKING:
-    from regard.oversight import PurgeReport
+    from regard.operations.oversight import PurgeReport
     from regard.service import Regard
 
 log = logging.getLogger(__name__)
 
 
 class PurgeScheduler:
-    def __init__(self, service: Regard, interval_s: float, ctx: CallContext = LOCAL) -> None:
+    def __init__(self, service: Regard, interval_s: float, ctx: CallContext) -> None:
+        """``ctx`` must carry the system role: the job purges every tenant."""
         if interval_s <= 0:
             raise ValueError("interval_s must be positive")
         self._service = service
         self._interval_s = interval_s
-        self._ctx = CallContext(actor="scheduler:retention", tenant=ctx.tenant, purpose="retention", roles=ctx.roles)
+        self._ctx = replace(ctx, actor="scheduler:retention", purpose="retention")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.runs: list[PurgeReport] = []

@@ -121,6 +121,10 @@ def _purpose(row: Any) -> Purpose:
     )
 
 
+def _owner(row: ApiKeyRow) -> str:
+    return row.owner or f"key:{row.id}"
+
+
 def _application(row: ApplicationRow) -> Application:
     return Application(
         row.id,
@@ -171,35 +175,35 @@ class Governance:
         with self.tx() as s:
             return list(s.scalars(select(TenantRow.id).order_by(TenantRow.id)))
 
-    def create_key(self, tenant: str, roles: list[str], label: str, expires_at: datetime | None) -> keys.NewKey:
-        from regard.governance.roles import Role
-
-        unknown = set(roles) - {r.value for r in Role}
-        if not roles or unknown:
-            raise InvalidInputError(
-                f"roles must be some of admin, operator, reviewer, auditor (got {sorted(unknown) or 'none'})"
-            )
+    def create_key(
+        self, tenant: str, roles: list[str], label: str, expires_at: datetime | None, owner: str | None = None
+    ) -> keys.NewKey:
+        """Store a new key (roles already checked by the caller); returns its token, shown once."""
         with self.tx() as s:
             if s.get(TenantRow, tenant) is None:
                 raise NotFoundError(f"tenant '{tenant}' does not exist")
             key_id, token, digest = keys.generate()
+            person = keys.owner_of(owner, key_id)
             s.add(
                 ApiKeyRow(
                     id=key_id,
                     tenant=tenant,
                     label=label,
-                    roles=sorted(set(roles)),
+                    owner=person,
+                    roles=roles,
                     secret_hash=digest,
                     expires_at=expires_at,
                 )
             )
-        return keys.NewKey(key_id, token)
+        return keys.NewKey(key_id, token, person)
 
     def list_keys(self, tenant: str) -> list[keys.KeyInfo]:
         with self.tx() as s:
             rows = s.scalars(select(ApiKeyRow).where(ApiKeyRow.tenant == tenant).order_by(ApiKeyRow.created_at))
             return [
-                keys.KeyInfo(r.id, r.tenant, r.label, tuple(r.roles), r.created_at, r.expires_at, r.revoked_at)
+                keys.KeyInfo(
+                    r.id, r.tenant, r.label, tuple(r.roles), r.created_at, r.expires_at, r.revoked_at, _owner(r)
+                )
                 for r in rows
             ]
 
@@ -210,9 +214,16 @@ class Governance:
                 raise NotFoundError(f"key '{key_id}' does not exist")
             row.revoked_at = row.revoked_at or utcnow()
 
-    def authenticate(self, token: str, purpose: str = "unspecified", case_reference: str | None = None) -> CallContext:
-        """The call context of an API key: its tenant and roles, the purpose the caller declares."""
-        parsed = keys.parse(token)
+    def authenticate(
+        self,
+        token: str,
+        purpose: str = "unspecified",
+        case_reference: str | None = None,
+        origin: str = "",
+        remote: bool = False,
+    ) -> CallContext:
+        """The call context of an API key: its tenant, owner and roles, the purpose the caller declares."""
+        parsed = keys.parse(token) if isinstance(token, str) else None
         if parsed is None:
             raise AuthenticationError("malformed API key")
         key_id, secret = parsed
@@ -226,11 +237,14 @@ class Governance:
         if row.expires_at is not None and now >= row.expires_at:
             raise AuthenticationError("this API key has expired")
         return CallContext(
-            actor=f"key:{key_id}",
+            actor=_owner(row),
             tenant=row.tenant,
             purpose=purpose,
             roles=frozenset(row.roles),
             case_reference=case_reference,
+            key_id=key_id,
+            origin=origin,
+            remote=remote,
         )
 
     # -- purposes ------------------------------------------------------------------------------
