@@ -71,18 +71,21 @@ def trusted(actor: str = "local", tenant: str = "default", purpose: str = "unspe
     return CallContext(actor, tenant, purpose, roles, **kw)  # type: ignore[arg-type]
 
 
+def shared_purpose_args() -> dict[str, object]:
+    """A harmless purpose's declaration: photo organisation, no consent needed, 30 days."""
+    return {
+        "category": "photo-organisation",
+        "legal_basis": "legitimate-interests",
+        "data_subjects": "people in the test photos",
+        "retention_days": 30,
+        "max_collection_subjects": 10_000,
+        "consequential": False,
+    }
+
+
 def declare_default_purpose(svc: Regard, tenant: str = "default", name: str = "unspecified") -> None:
     """Every biometric call needs a declared purpose; tests of the engine use this one."""
-    svc.declare_purpose(
-        name,
-        CallContext.local(tenant, name),
-        category="photo-organisation",
-        legal_basis="legitimate-interests",
-        data_subjects="people in the test photos",
-        retention_days=30,
-        max_collection_subjects=10_000,
-        consequential=False,
-    )
+    svc.declare_purpose(name, CallContext.local(tenant, name), **shared_purpose_args())  # type: ignore[arg-type]
 
 
 @pytest.fixture
