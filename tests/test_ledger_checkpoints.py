@@ -153,6 +153,8 @@ def test_ledger_commands(run, tmp_path: Path) -> None:  # type: ignore[no-untype
     missing = run("ledger", "verify")
     assert missing.exit_code == 15 and "no trusted public key" in missing.stdout and not key_file.exists()
     assert run("ledger", "verify", "--public-key", str(public)).exit_code == 0
+    assert run("ledger", "verify", "--against", str(report)).exit_code == 0  # the report's key stands in
+    assert not key_file.exists()
     witness = Path(settings.resolved_ledger_witness()[0])
     with witness.open("a") as handle:
         handle.write("{truncated\n")
