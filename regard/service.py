@@ -10,7 +10,7 @@ the part of its resource.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -22,13 +22,15 @@ from regard.domain import CollectionInfo, Comparison, Decision, Detection, Enrol
 from regard.engine import FaceEngine
 from regard.governance.consent import Consent
 from regard.governance.keys import KeyInfo, NewKey
-from regard.governance.ledger import LedgerEntry, Verification
+from regard.governance.ledger import LedgerEntry
 from regard.governance.policy import PolicyDecision
 from regard.governance.purposes import Purpose
 from regard.governance.report import AccountabilityReport
 from regard.governance.repository import Application, Governance, PolicyVersion
 from regard.governance.review import ReviewCase
 from regard.governance.roles import Operation
+from regard.governance.signing import SignedCheckpoint
+from regard.governance.verification import Verification
 from regard.guard import Guard
 from regard.index.catalog import IndexCatalog
 from regard.models_io import spec_from_dict
@@ -82,7 +84,11 @@ class Regard:
         self._records = RecordOperations(parts, self._oversight, self._models)
 
     def close(self) -> None:
-        self._parts.store.engine.dispose()
+        """Sign the ledger of every tenant this process wrote to (a shutdown checkpoint), then let go of the store."""
+        try:
+            self._records.seal()
+        finally:
+            self._parts.store.engine.dispose()
 
     def __enter__(self) -> Regard:
         return self
@@ -392,8 +398,20 @@ class Regard:
         return self._oversight.review_result(case_id, ctx)
 
     # -- the ledger and the accountability report (operations/records.py) --------------------------
-    def verify_ledger(self, ctx: CallContext) -> Verification:
-        return self._records.verify_ledger(ctx)
+    def verify_ledger(
+        self,
+        ctx: CallContext,
+        *,
+        against: str | None = None,
+        public_key: str | None = None,
+        witness_copies: Mapping[str, str] | None = None,
+    ) -> Verification:
+        """Check the chain, the signed checkpoints (trusted key), the witnesses, and optionally a published report.
+
+        ``against``: a report's text (Markdown, HTML or JSON) whose checkpoint the history must still match;
+        ``public_key``: the key to trust (hex or a file); ``witness_copies``: witness lines kept elsewhere.
+        """
+        return self._records.verify_ledger(ctx, against=against, public_key=public_key, witness_copies=witness_copies)
 
     def ledger_entries(self, ctx: CallContext, after_seq: int = 0, limit: int | None = None) -> list[LedgerEntry]:
         return self._records.ledger_entries(ctx, after_seq, limit)
@@ -402,7 +420,7 @@ class Regard:
         """The tenant's ledger as JSON Lines, one line per entry, streamed."""
         return self._records.export_ledger(ctx)
 
-    def checkpoint_ledger(self, ctx: CallContext) -> dict[str, Any] | None:
+    def checkpoint_ledger(self, ctx: CallContext) -> SignedCheckpoint | None:
         """Sign the tenant's last ledger entry now."""
         return self._records.checkpoint_ledger(ctx)
 

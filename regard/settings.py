@@ -6,6 +6,7 @@ data directory.  Keyword arguments override everything (tests, library users).
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,18 @@ from pydantic_settings import (
 def default_data_dir() -> Path:
     """``$XDG_DATA_HOME/regard`` or ``~/.local/share/regard``."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "regard"
+
+
+def default_config_dir() -> Path:
+    """``$XDG_CONFIG_HOME/regard`` or ``~/.config/regard``: where the ledger's signing key lives by default."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "regard"
+
+
+def default_state_dir() -> Path:
+    """``$XDG_STATE_HOME/regard`` or ``~/.local/state/regard``: where the default ledger witness is kept."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "regard"
 
 
@@ -68,16 +81,45 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(0, ge=0, description="Faces per embedder run; 0: 1 on CPU, 64 on GPU.")
 
     ledger_key_file: Path | None = Field(
-        None, description="Ed25519 key signing ledger checkpoints; default data_dir/keys."
+        None, description="Ed25519 key signing ledger checkpoints; default ~/.config/regard, outside data_dir."
     )
-    ledger_witness_file: Path | None = Field(None, description="Checkpoints copied outside the database.")
+    ledger_public_key: str | None = Field(
+        None, description="Public key ledger verification trusts: 64 hex characters, or a file holding them."
+    )
+    ledger_witness: list[str] | None = Field(
+        None,
+        description="Where entry hashes and checkpoints are also written: file paths, syslog://host:514, "
+        "syslog+tcp://host:601, syslog:///dev/log; default one file under ~/.local/state/regard; [] for none.",
+    )
     ledger_checkpoint_every: int = Field(100, ge=1, description="Sign a checkpoint every N ledger entries per tenant.")
 
     def resolved_ledger_key_file(self) -> Path:
-        return self.ledger_key_file or self.data_dir / "keys" / "ledger-ed25519.pem"
+        """The signing key: the setting, else ``~/.config/regard/ledger-ed25519.pem``.
 
-    def resolved_ledger_witness_file(self) -> Path:
-        return self.ledger_witness_file or self.data_dir / "ledger-checkpoints.jsonl"
+        An installation from before the key moved out of the data directory
+        keeps its key there (so its old checkpoints still verify); the service
+        warns about it until the key is moved.
+        """
+        if self.ledger_key_file is not None:
+            return self.ledger_key_file
+        default = default_config_dir() / "ledger-ed25519.pem"
+        legacy = self.data_dir / "keys" / "ledger-ed25519.pem"
+        return legacy if legacy.exists() and not default.exists() else default
+
+    def resolved_ledger_witness(self) -> list[str]:
+        """Witness targets: the setting, else one file per database under ``~/.local/state/regard``."""
+        if self.ledger_witness is not None:
+            return list(self.ledger_witness)
+        return [str(default_state_dir() / f"ledger-witness-{self.database_id()}.jsonl")]
+
+    def database_id(self) -> str:
+        """A short, stable name of the database (its URL without password, SQLite paths made absolute)."""
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.resolved_database_url()).set(password=None)
+        if url.drivername.startswith("sqlite") and url.database and url.database != ":memory:":
+            url = url.set(database=str(Path(url.database).resolve()))
+        return hashlib.sha256(url.render_as_string(hide_password=False).encode()).hexdigest()[:12]
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to ``data_dir/regard.db``."""

@@ -55,6 +55,15 @@ def grid4(astronaut: np.ndarray) -> np.ndarray:
     return canvas
 
 
+@pytest.fixture(autouse=True)
+def own_config_and_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The ledger's signing key and witness default to the user's config and state folders: a test gets its own."""
+    base = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(base / "state"))
+    return base
+
+
 @pytest.fixture(scope="session")
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("models")

@@ -1,4 +1,7 @@
-"""The audit ledger detects any modified, deleted, inserted, reordered or truncated entry."""
+"""The hash chain: any modified, deleted, inserted or reordered entry; checkpoints, export, separate chains.
+
+The insider's attacks on the tail, the checkpoints, the key and the witnesses are in test_ledger_tamper.py.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +11,10 @@ from pathlib import Path
 
 import pytest
 from conftest import LOCAL, trusted
+from tamper import record_searches
 
 from regard import Regard
-from regard.governance import ledger
+from regard.governance import ledger, signing
 from regard.governance.ledger import LedgerFields
 
 CTX = trusted(actor="alice", tenant="acme", purpose="audit-test")
@@ -20,19 +24,7 @@ CTX = trusted(actor="alice", tenant="acme", purpose="audit-test")
 def filled(tmp_path: Path, model_cache: Path):  # type: ignore[no-untyped-def]
     """A ledger of 12 entries with a signed checkpoint at entry 10."""
     svc = Regard(data_dir=tmp_path / "data", model_cache_dir=model_cache, ledger_checkpoint_every=10)
-    for i in range(12):
-        fields = LedgerFields(
-            actor="alice",
-            purpose="audit-test",
-            operation="search",
-            decision="allow",
-            rule_id="DEFAULT-ALLOW",
-            policy_version="builtin-1",
-            collection="c",
-            input_sha256=[f"{i:064x}"],
-            result={"n": i},
-        )
-        svc._parts.governance.record("acme", fields)
+    record_searches(svc, 12)
     yield svc, tmp_path / "data" / "regard.db"
     svc.close()
 
@@ -123,21 +115,23 @@ def test_forged_checkpoint_signature(filled) -> None:  # type: ignore[no-untyped
 def test_checkpoint_and_export(filled, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     svc, _ = filled
     record = svc.checkpoint_ledger(CTX)
-    assert record is not None and record["seq"] == 12
-    assert ledger.verify_signature(
+    assert record is not None and record.seq == 12 and record.public_key == svc.ledger_public_key(LOCAL)
+    assert signing.verify_signature(
         svc.ledger_public_key(LOCAL),
-        ledger.checkpoint_message("acme", 12, record["entry_hash"], record["at"]),
-        record["signature"],
+        signing.checkpoint_message("acme", 12, record.entry_hash, record.at),
+        record.signature,
     )
     lines = [json.loads(line) for line in svc.export_ledger(CTX)]
     assert [entry["seq"] for entry in lines] == list(range(1, 13))
     assert lines[1]["prev_hash"] == lines[0]["entry_hash"]
 
 
-def test_key_file_is_private_and_outside_the_database(filled, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_key_file_is_private_and_outside_the_data_directory(filled, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     svc, db = filled
     key_file = svc._parts.settings.resolved_ledger_key_file()
     assert key_file.exists() and key_file.stat().st_mode & 0o077 == 0
+    assert key_file.parent.stat().st_mode & 0o077 == 0
+    assert not key_file.resolve().is_relative_to((tmp_path / "data").resolve())
     assert b"PRIVATE KEY" not in db.read_bytes()
 
 

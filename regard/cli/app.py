@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from regard.cli import audit, benchmark, collections, demo, detect, enroll, faces, governance, models, oversight
+from regard.cli.errors import handles_errors
 from regard.cli.state import state
 
 app = typer.Typer(
@@ -34,6 +35,7 @@ def main(
     current = state(ctx)
     current.data_dir, current.tenant, current.purpose = data_dir, tenant, purpose
     current.api_key, current.case_reference = api_key, case_reference
+    ctx.call_on_close(handles_errors(current.close))
 
 
 app.command("detect")(detect.detect)

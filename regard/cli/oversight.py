@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from regard.cli.errors import LEDGER_BROKEN_EXIT, handles_errors
-from regard.cli.output import emit_json, table, write_output
+from regard.cli.output import emit_json, read_input, table, write_output
 from regard.cli.state import state
 
 consent_app = typer.Typer(help="Consent records; withdrawing one erases the subject's templates.", no_args_is_help=True)
@@ -215,16 +215,40 @@ def review_result(
 
 @ledger_app.command("verify")
 @handles_errors
-def ledger_verify(ctx: typer.Context) -> None:
-    """Recompute the hash chain and check the signed checkpoints.  Exit 15 when anything is wrong."""
+def ledger_verify(
+    ctx: typer.Context,
+    against: Path | None = typer.Option(
+        None, "--against", help="A published accountability report (.md, .html, .json): its checkpoint must hold."
+    ),
+    public_key: str | None = typer.Option(
+        None, "--public-key", help="Trust this public key (64 hex characters, or a file holding them)."
+    ),
+    witness: list[Path] | None = typer.Option(
+        None, "--witness", help="A witness copy to check too (e.g. the syslog server's file); repeat for several."
+    ),
+) -> None:
+    """Recompute the hash chain, check checkpoints, witnesses and a report.  Exit 15 when anything is wrong."""
     current = state(ctx)
-    result = current.service().verify_ledger(current.context())
-    typer.echo(f"tenant {result.tenant}: {result.entries} entries, {result.checkpoints} checkpoint(s)")
+    report_text = read_input(against).decode("utf-8", errors="replace") if against is not None else None
+    copies = {str(path): read_input(path).decode("utf-8", errors="replace") for path in witness or []}
+    result = current.service().verify_ledger(
+        current.context(), against=report_text, public_key=public_key, witness_copies=copies
+    )
+    typer.echo(
+        f"tenant {result.tenant}: {result.entries} entries, {result.checkpoints} checkpoint(s), "
+        f"{result.witnessed} witnessed in {len(result.witnesses)} witness(es)"
+    )
+    key = f"key {result.trusted_key_id} ({result.trusted_key_source})" if result.trusted_key_id else "no trusted key"
+    typer.echo(f"signatures checked against {key}")
+    if result.against_seq is not None:
+        typer.echo(f"report checkpoint: entry {result.against_seq}")
+    for note in result.notes:
+        typer.echo(f"  note: {note}")
     for problem in result.problems:
         typer.secho(f"  {problem}", fg=typer.colors.RED)
     if not result.ok:
         raise typer.Exit(LEDGER_BROKEN_EXIT)
-    typer.echo("ledger intact")
+    typer.echo("ledger intact" + (f"; unchanged since the report (entry {result.against_seq})" if against else ""))
 
 
 @ledger_app.command("export")
@@ -242,7 +266,21 @@ def ledger_checkpoint(ctx: typer.Context) -> None:
     """Sign a checkpoint of the ledger's last entry now."""
     current = state(ctx)
     record = current.service().checkpoint_ledger(current.context())
-    typer.echo("ledger is empty" if record is None else f"signed entry {record['seq']} with key {record['key_id']}")
+    typer.echo("ledger is empty" if record is None else f"signed entry {record.seq} with key {record.key_id}")
+
+
+@ledger_app.command("public-key")
+@handles_errors
+def ledger_public_key(
+    ctx: typer.Context,
+    out: Path | None = typer.Option(None, help="Also write it to this file (to pin it with ledger_public_key)."),
+) -> None:
+    """The public key that verifies the ledger's checkpoints (hex); pin it where verification runs."""
+    current = state(ctx)
+    key = current.service().ledger_public_key(current.context())
+    if out is not None:
+        write_output(out, [key + "\n"])
+    typer.echo(key)
 
 
 @ledger_app.command("show")
@@ -277,13 +315,15 @@ def ledger_show(
 @handles_errors
 def report(
     ctx: typer.Context,
-    out: Path = typer.Option(..., help="File to write (.md or .html)."),
+    out: Path = typer.Option(..., help="File to write (.md, .html or .json)."),
     purpose: str | None = typer.Option(None, "--for-purpose", help="Only this purpose."),
 ) -> None:
-    """The accountability report of the tenant (Markdown or HTML by file extension)."""
-    from regard.governance.report import render_html, render_markdown
+    """The accountability report of the tenant (Markdown, HTML or JSON by file extension), with a signed checkpoint."""
+    from regard.governance.report import render_html, render_json, render_markdown
 
     current = state(ctx)
     data = current.service().accountability_report(current.context(), purpose)
-    write_output(out, [render_html(data) if out.suffix.lower() in (".html", ".htm") else render_markdown(data)])
-    typer.echo(f"wrote {out}")
+    suffix = out.suffix.lower()
+    render = render_html if suffix in (".html", ".htm") else render_json if suffix == ".json" else render_markdown
+    write_output(out, [render(data)])
+    typer.echo(f"wrote {out}" + (f"; ledger signed at entry {data.checkpoint.seq}" if data.checkpoint else ""))

@@ -31,6 +31,12 @@ class CliState:
             self._service = Regard(data_dir=self.data_dir) if self.data_dir else Regard()
         return self._service
 
+    def close(self) -> None:
+        """When the command ends: close the service (which signs a shutdown checkpoint of what it recorded)."""
+        service, self._service = self._service, None
+        if service is not None:
+            service.close()
+
     def context(self) -> CallContext:
         """With an API key: its owner, tenant and roles.  Without: the local operator.
 

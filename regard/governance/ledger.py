@@ -2,32 +2,36 @@
 
 Each entry stores its fields as canonical JSON and
 ``entry_hash = sha256(prev_hash || body)``, so changing, deleting, inserting
-or reordering any entry breaks the chain.  Deleting the *last* entries leaves
-a valid shorter chain; signed checkpoints (key kept outside the database,
-checkpoints also appended to a witness file outside it) make that visible.
+or reordering any entry breaks the chain.  Rewriting the chain from some entry
+on, truncating it or appending to it leaves a valid chain: signed checkpoints
+(``signing.py``, key outside the data directory), witnesses out of the
+database owner's reach (``witness.py``) and checkpoints embedded in published
+reports make that visible (``verification.py``; what each protects against is
+in docs/governance.md).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.orm import Session
 
+from regard.governance.signing import SignedCheckpoint, canonical
 from regard.store.governance_tables import LedgerCheckpointRow, LedgerEntryRow
 
 GENESIS = "0" * 64
 
-
-def canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+# Operations after which the chain is signed at once, whatever the interval: consequential decisions
+# (review actions; held searches are decided "review"), what removes data, and changes of the rules.
+CHECKPOINTED_OPERATIONS = frozenset(
+    {"review", "erase", "purge", "apply-policy", "activate-model", "decide-application", "create-key", "revoke-key"}
+)
 
 
 def chain_hash(prev_hash: str, tenant: str, seq: int, at: str, body: str) -> str:
@@ -112,152 +116,49 @@ def entries(session: Session, tenant: str, after_seq: int = 0, limit: int | None
         yield LedgerEntry(row.tenant, row.seq, row.at, json.loads(row.body), row.prev_hash, row.entry_hash)
 
 
-# -- signing -------------------------------------------------------------------------------------
-class CheckpointSigner:
-    """An Ed25519 key in a file outside the database (created 0600 on first use)."""
-
-    def __init__(self, key_file: Path) -> None:
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-        if key_file.exists():
-            key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
-            assert isinstance(key, Ed25519PrivateKey)
-        else:
-            key_file.parent.mkdir(parents=True, exist_ok=True)
-            key = Ed25519PrivateKey.generate()
-            pem = key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(pem)
-        self._key = key
-        raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        self.public_key_hex = raw.hex()
-        self.key_id = hashlib.sha256(raw).hexdigest()[:16]
-
-    def sign(self, message: bytes) -> str:
-        return self._key.sign(message).hex()
+def checkpoint_due(seq: int, fields: LedgerFields, every: int) -> bool:
+    """Whether the entry just appended is signed at once: every ``every`` entries, and after consequential ones."""
+    return seq % every == 0 or fields.decision == "review" or fields.operation in CHECKPOINTED_OPERATIONS
 
 
-def checkpoint_message(tenant: str, seq: int, entry_hash: str, at: str) -> bytes:
-    return canonical({"tenant": tenant, "seq": seq, "entry_hash": entry_hash, "at": at}).encode()
+def last_entry(session: Session | Connection, tenant: str) -> tuple[int, str] | None:
+    """``(seq, entry_hash)`` of the tenant's last entry."""
+    row = session.execute(_LAST_ENTRY, {"tenant": tenant}).first()
+    return (row[0], row[1]) if row else None
 
 
-def verify_signature(public_key_hex: str, message: bytes, signature_hex: str) -> bool:
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-    try:
-        Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex)).verify(bytes.fromhex(signature_hex), message)
-    except (InvalidSignature, ValueError):
-        return False
-    return True
-
-
-def checkpoint(
-    session: Session | Connection, tenant: str, signer: CheckpointSigner, witness: Path | None
-) -> dict[str, Any] | None:
-    """Sign the tenant's last entry; store it and append it to the witness file."""
-    last = session.execute(
-        select(LedgerEntryRow.seq, LedgerEntryRow.entry_hash)
-        .where(LedgerEntryRow.tenant == tenant)
-        .order_by(LedgerEntryRow.seq.desc())
-        .limit(1)
-    ).first()
-    if last is None:
-        return None
-    at = datetime.now(UTC).isoformat(timespec="microseconds")
-    signature = signer.sign(checkpoint_message(tenant, last[0], last[1], at))
-    session.execute(
-        insert(LedgerCheckpointRow).values(
-            tenant=tenant, seq=last[0], entry_hash=last[1], at=at, key_id=signer.key_id, signature=signature
-        )
-    )
-    record = {
-        "tenant": tenant,
-        "seq": last[0],
-        "entry_hash": last[1],
-        "at": at,
-        "key_id": signer.key_id,
-        "public_key": signer.public_key_hex,
-        "signature": signature,
+def store_checkpoint(session: Session | Connection, cp: SignedCheckpoint) -> None:
+    row = {
+        "tenant": cp.tenant,
+        "seq": cp.seq,
+        "entry_hash": cp.entry_hash,
+        "at": cp.at,
+        "key_id": cp.key_id,
+        "signature": cp.signature,
     }
-    if witness is not None:
-        witness.parent.mkdir(parents=True, exist_ok=True)
-        with witness.open("a") as handle:
-            handle.write(canonical(record) + "\n")
-    return record
+    session.execute(insert(LedgerCheckpointRow), row)
 
 
-# -- verification --------------------------------------------------------------------------------
-@dataclass
-class Verification:
-    tenant: str
-    entries: int = 0
-    checkpoints: int = 0
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
+def latest_checkpoint_seq(session: Session | Connection, tenant: str) -> int:
+    """The highest entry a stored checkpoint signs; 0 when none does."""
+    query = select(LedgerCheckpointRow.seq).where(LedgerCheckpointRow.tenant == tenant)
+    return int(session.scalar(query.order_by(LedgerCheckpointRow.seq.desc()).limit(1)) or 0)
 
 
-def verify(session: Session, tenant: str, public_key_hex: str, witness: Path | None = None) -> Verification:
-    """Recompute the chain and check every checkpoint, from the database and the witness file."""
-    result = Verification(tenant)
-    prev, expected_seq = GENESIS, 1
-    hashes: dict[int, str] = {}
-    for row in session.scalars(
-        select(LedgerEntryRow).where(LedgerEntryRow.tenant == tenant).order_by(LedgerEntryRow.seq)
-    ):
-        result.entries += 1
-        if row.seq != expected_seq:
-            result.problems.append(
-                f"entry {row.seq}: expected sequence number {expected_seq} (entries deleted or inserted)"
-            )
-        if row.prev_hash != prev:
-            result.problems.append(
-                f"entry {row.seq}: does not link to the entry before it (deleted, inserted or reordered)"
-            )
-        if chain_hash(row.prev_hash, row.tenant, row.seq, row.at, row.body) != row.entry_hash:
-            result.problems.append(f"entry {row.seq}: content does not match its hash (modified)")
-        hashes[row.seq] = row.entry_hash
-        prev, expected_seq = row.entry_hash, row.seq + 1
-    last_seq = expected_seq - 1
-    stored = [
-        {"tenant": r.tenant, "seq": r.seq, "entry_hash": r.entry_hash, "at": r.at, "signature": r.signature}
-        for r in session.scalars(select(LedgerCheckpointRow).where(LedgerCheckpointRow.tenant == tenant))
-    ]
-    witnessed = _witnessed(witness, tenant)
-    known = {c["signature"] for c in stored}
-    for cp in witnessed:
-        if cp["signature"] not in known:
-            result.problems.append(
-                f"checkpoint at entry {cp['seq']} is in the witness file but missing from the database"
-            )
-    for cp in stored + [c for c in witnessed if c["signature"] not in known]:
-        result.checkpoints += 1
-        message = checkpoint_message(tenant, cp["seq"], cp["entry_hash"], cp["at"])
-        if not verify_signature(public_key_hex, message, cp["signature"]):
-            result.problems.append(f"checkpoint at entry {cp['seq']}: bad signature")
-        elif cp["seq"] > last_seq:
-            result.problems.append(
-                f"checkpoint signed entry {cp['seq']} but the ledger ends at {last_seq} (tail truncated)"
-            )
-        elif hashes.get(cp["seq"]) != cp["entry_hash"]:
-            result.problems.append(f"checkpoint at entry {cp['seq']}: the entry no longer has the signed hash")
-    return result
+def checkpoint_row(session: Session | Connection, tenant: str, seq: int) -> Any:
+    """The latest stored checkpoint of entry ``seq``, or None."""
+    query = select(LedgerCheckpointRow.__table__).where(
+        LedgerCheckpointRow.tenant == tenant, LedgerCheckpointRow.seq == seq
+    )
+    return session.execute(query.order_by(LedgerCheckpointRow.id.desc()).limit(1)).first()
 
 
-def _witnessed(witness: Path | None, tenant: str) -> list[dict[str, Any]]:
-    if witness is None or not witness.exists():
-        return []
-    out = []
-    for line in witness.read_text().splitlines():
-        if line.strip():
-            record = json.loads(line)
-            if record.get("tenant") == tenant:
-                out.append(record)
-    return out
+def stored_checkpoints(session: Session, tenant: str) -> list[LedgerCheckpointRow]:
+    query = select(LedgerCheckpointRow).where(LedgerCheckpointRow.tenant == tenant)
+    return list(session.scalars(query.order_by(LedgerCheckpointRow.id)))
+
+
+def other_keys(session: Session, key_id: str) -> list[str]:
+    """Key ids other than ``key_id`` that signed stored checkpoints."""
+    query = select(LedgerCheckpointRow.key_id).where(LedgerCheckpointRow.key_id != key_id).distinct()
+    return list(session.scalars(query))

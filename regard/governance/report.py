@@ -3,21 +3,31 @@
 Its sections follow the accountability report Washington's SB 6280 asks of
 agencies using facial recognition: purposes and use, data management
 (retention, consent, erasure), testing (accuracy and fairness of the model in
-use), human review, and the record of use.
+use), human review, and the record of use.  Every rendering (Markdown, HTML,
+JSON) embeds the ledger's latest signed checkpoint, so anyone holding a
+published copy can later prove the history it covers was not rewritten
+(``regard ledger verify --against REPORT``).
 """
 
 from __future__ import annotations
 
 import html
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from regard.domain import to_jsonable
+from regard.errors import InvalidInputError
 from regard.governance.consent import Consent
-from regard.governance.ledger import LedgerEntry, Verification
+from regard.governance.ledger import LedgerEntry
 from regard.governance.purposes import Purpose
 from regard.governance.repository import PolicyVersion
+from regard.governance.signing import SignedCheckpoint, canonical
+from regard.governance.verification import Verification
+
+CHECKPOINT_MARKER = "regard-ledger-checkpoint:"
 
 
 @dataclass
@@ -36,6 +46,7 @@ class AccountabilityReport:
     erasures: dict[str, int]
     models: list[dict[str, Any]] = field(default_factory=list)
     ledger: dict[str, Any] = field(default_factory=dict)
+    checkpoint: SignedCheckpoint | None = None  # the ledger's latest signed checkpoint when the report was made
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,7 @@ class ReportInputs:
     templates_due_30_days: int
     models: list[dict[str, Any]]
     verification: Verification
+    checkpoint: SignedCheckpoint | None = None
 
 
 def build_report(inputs: ReportInputs) -> AccountabilityReport:
@@ -124,6 +136,7 @@ def build_report(inputs: ReportInputs) -> AccountabilityReport:
             "intact": verification.ok,
             "problems": verification.problems,
         },
+        checkpoint=inputs.checkpoint,
     )
 
 
@@ -188,7 +201,65 @@ def render_markdown(report: AccountabilityReport) -> str:
         f"{report.ledger['entries']} entries, {report.ledger['checkpoints']} signed checkpoint(s); "
         + ("chain intact." if report.ledger["intact"] else "PROBLEMS: " + "; ".join(report.ledger["problems"])),
     ]
+    lines += _md_checkpoint(report.checkpoint)
     return "\n".join(lines) + "\n"
+
+
+def _md_checkpoint(cp: SignedCheckpoint | None) -> list[str]:
+    if cp is None:
+        return ["", "The ledger is empty: no checkpoint to publish."]
+    lines = [
+        "",
+        "Latest signed checkpoint. Whoever keeps a copy of this report can later prove that the ledger's history "
+        f"up to entry {cp.seq} was not rewritten: `regard ledger verify --against <this report>`.",
+        "",
+    ]
+    lines += _md_table(
+        ["field", "value"],
+        [
+            ["entry (seq)", cp.seq],
+            ["entry hash", cp.entry_hash],
+            ["signed at", cp.at],
+            ["key id", cp.key_id],
+            ["public key", cp.public_key],
+            ["signature", cp.signature],
+        ],
+    )
+    # The same, machine-readable: one line that survives the HTML rendering.
+    return [*lines, "", f"{CHECKPOINT_MARKER} {canonical(cp.as_json())}"]
+
+
+def render_json(report: AccountabilityReport) -> str:
+    """The report as JSON (the checkpoint under ``checkpoint``)."""
+    return json.dumps(to_jsonable(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def embedded_checkpoint(text: str) -> SignedCheckpoint:
+    """The signed checkpoint a report (Markdown, HTML or JSON) embeds; ``InvalidInputError`` when it has none."""
+    if not isinstance(text, str):
+        raise InvalidInputError("a report is text (Markdown, HTML or JSON)")
+    try:
+        value = _from_json(text) if text.lstrip().startswith("{") else _from_marker(html.unescape(text))
+        return SignedCheckpoint.from_json(value)
+    except ValueError as exc:
+        raise InvalidInputError(f"the report embeds no readable signed checkpoint ({exc})") from None
+
+
+def _from_json(text: str) -> Any:
+    document = json.loads(text)
+    if not isinstance(document, dict) or document.get("checkpoint") is None:
+        raise ValueError("no 'checkpoint' in the JSON report")
+    return document["checkpoint"]
+
+
+def _from_marker(text: str) -> Any:
+    at = text.rfind(CHECKPOINT_MARKER)
+    if at < 0:
+        raise ValueError(f"no '{CHECKPOINT_MARKER}' line")
+    start = text.find("{", at)
+    if start < 0:
+        raise ValueError("nothing after the checkpoint marker")
+    return json.JSONDecoder().raw_decode(text, start)[0]
 
 
 def _md_table(header: list[str], rows: list[list[Any]]) -> list[str]:

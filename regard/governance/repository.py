@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from regard.context import CallContext
 from regard.errors import AlreadyExistsError, AuthenticationError, ConflictError, InvalidInputError, NotFoundError
 from regard.governance import keys, ledger
+from regard.governance.keeper import LedgerKeeper
 from regard.governance.policy import (
     DEFAULT_POLICY_YAML,
     Approval,
@@ -147,7 +148,7 @@ class Governance:
         self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._settings = settings
-        self._signer: ledger.CheckpointSigner | None = None
+        self.ledger = LedgerKeeper(engine, settings)
         self._lock = threading.Lock()
         self._policy_cache: dict[str, PolicyDocument] = {}
 
@@ -155,13 +156,6 @@ class Governance:
     def tx(self) -> Iterator[Session]:
         with self._sessions.begin() as session:
             yield session
-
-    @property
-    def signer(self) -> ledger.CheckpointSigner:
-        with self._lock:
-            if self._signer is None:
-                self._signer = ledger.CheckpointSigner(self._settings.resolved_ledger_key_file())
-            return self._signer
 
     # -- tenants and keys ----------------------------------------------------------------------
     def create_tenant(self, tenant: str, display_name: str = "") -> None:
@@ -400,25 +394,33 @@ class Governance:
         return document
 
     def record(self, tenant: str, fields: ledger.LedgerFields, session: Session | None = None) -> ledger.LedgerEntry:
-        """Append to the ledger (in ``session`` when given, so it commits with the change it records)."""
+        """Append to the ledger (in ``session`` when given, so it commits with the change it records).
+
+        Its witness lines are written once the entry has committed.
+        """
         if session is not None:
-            return self._record(session, tenant, fields)
+            entry, records = self._record(session, tenant, fields)
+            self.ledger.publish_after_commit(session, records)
+            return entry
         for attempt in range(8):
             try:
                 with self._engine.begin() as conn:
-                    return self._record(conn, tenant, fields)
+                    entry, records = self._record(conn, tenant, fields)
             except (IntegrityError, OperationalError):
                 if attempt == 7:
                     raise
+            else:
+                self.ledger.publish(records)
+                return entry
         raise AssertionError("unreachable")
 
-    def _record(self, s: Session | Connection, tenant: str, fields: ledger.LedgerFields) -> ledger.LedgerEntry:
-        entry = ledger.append(s, tenant, fields)
+    def _record(
+        self, s: Session | Connection, tenant: str, fields: ledger.LedgerFields
+    ) -> tuple[ledger.LedgerEntry, list[dict[str, Any]]]:
+        entry, records = self.ledger.append(s, tenant, fields)
         if fields.decision != "deny":
             self._count_usage(s, tenant, fields.purpose, fields.operation, entry.at[:10])
-        if entry.seq % self._settings.ledger_checkpoint_every == 0:
-            ledger.checkpoint(s, tenant, self.signer, self._settings.resolved_ledger_witness_file())
-        return entry
+        return entry, records
 
     @staticmethod
     def _count_usage(s: Session | Connection, tenant: str, purpose: str, operation: str, day: str) -> None:
