@@ -14,7 +14,7 @@ from regard.context import CallContext
 from regard.errors import RegardError
 
 if TYPE_CHECKING:
-    from regard.operations.oversight import PurgeReport
+    from regard.operations.erasure import PurgeReport
     from regard.service import Regard
 
 log = logging.getLogger(__name__)

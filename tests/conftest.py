@@ -71,6 +71,14 @@ def trusted(actor: str = "local", tenant: str = "default", purpose: str = "unspe
     return CallContext(actor, tenant, purpose, roles, **kw)  # type: ignore[arg-type]
 
 
+def person(
+    svc: Regard, name: str, roles: list[str], tenant: str = "default", purpose: str = "unspecified"
+) -> CallContext:
+    """An authenticated person: a new API key owned by ``name``, with ``roles``, as a server would see them."""
+    token = svc.create_api_key(roles, CallContext.local(tenant), owner=name).token
+    return svc.authenticate(token, purpose)
+
+
 def shared_purpose_args() -> dict[str, object]:
     """A harmless purpose's declaration: photo organisation, no consent needed, 30 days."""
     return {
