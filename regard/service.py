@@ -40,7 +40,7 @@ from regard.operations.models import ModelInfo, ModelOperations
 from regard.operations.oversight import OversightOperations
 from regard.operations.parts import Parts
 from regard.operations.records import RecordOperations
-from regard.settings import Settings
+from regard.settings import Settings, load_settings
 from regard.store.database import open_engine
 from regard.store.repository import Store
 from regard.vision.decode import ImageSource
@@ -50,7 +50,7 @@ class Regard:
     """Face detection, comparison, enrollment and search, governed, over an embedded store."""
 
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
-        settings = settings or Settings(**overrides)
+        settings = settings or load_settings(**overrides)
         store = Store(open_engine(settings.resolved_database_url()))
         runtime = RuntimeOptions(
             threads=settings.onnx_threads,

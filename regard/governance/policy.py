@@ -122,13 +122,16 @@ def parse_policy(text: str) -> PolicyDocument:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise InvalidInputError(f"policy is not valid YAML: {exc}") from exc
+        raise InvalidInputError(f"policy is not valid YAML: {' '.join(str(exc).split())}") from None
     if not isinstance(data, dict):
         raise InvalidInputError("a policy is a YAML mapping with at least 'version'")
     try:
         return PolicyDocument.model_validate(data)
     except ValidationError as exc:
-        raise InvalidInputError(f"invalid policy: {exc}") from exc
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'policy'}: {e['msg']}" for e in exc.errors(include_url=False)
+        )
+        raise InvalidInputError(f"invalid policy: {problems}") from None
 
 
 def check_applicable(document: PolicyDocument) -> None:
