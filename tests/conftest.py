@@ -91,6 +91,30 @@ def shared_purpose_args() -> dict[str, object]:
     }
 
 
+def consequential_purpose_args() -> dict[str, object]:
+    """A consequential purpose's declaration (access control of club members): its searches are held for review."""
+    return {
+        "category": "access-control",
+        "legal_basis": "contract",
+        "data_subjects": "club members",
+        "retention_days": 90,
+        "max_collection_subjects": 100,
+        "consequential": True,
+    }
+
+
+def watchlist_purpose_args() -> dict[str, object]:
+    """An investigative watchlist's declaration: restricted, consequential, searches need a documented target."""
+    return {
+        "category": "investigative-lead",
+        "legal_basis": "public-task",
+        "data_subjects": "persons named in open investigations",
+        "retention_days": 90,
+        "max_collection_subjects": 100,
+        "consequential": True,
+    }
+
+
 def declare_default_purpose(svc: Regard, tenant: str = "default", name: str = "unspecified") -> None:
     """Every biometric call needs a declared purpose; tests of the engine use this one."""
     svc.declare_purpose(name, CallContext.local(tenant, name), **shared_purpose_args())  # type: ignore[arg-type]

@@ -112,6 +112,8 @@ def test_collection_enroll_search_and_delete(cli, photos: Path) -> None:  # type
     hit = cli("search", "people", str(photos / "eileen" / "2.png"), "--json")
     assert hit.exit_code == 0 and json.loads(hit.stdout)["results"][0]["matches"][0]["subject"] == "eileen"
     assert cli("search", "people", str(photos / "cameraman.jpg")).exit_code == 10
+    feed = cli("search", "people", str(photos / "eileen" / "2.png"), "--source", "camera-feed")
+    assert feed.exit_code == 14 and "PROHIBIT-UNKNOWN-SOURCE" in feed.stderr
     assert cli("search", "people").exit_code == 2
 
     faces = json.loads(cli("faces", "list", "people", "--json").stdout)["items"]
@@ -231,3 +233,11 @@ def test_a_corrupt_single_file_enrollment_is_an_invalid_image(cli, photos: Path)
     assert cli("collection", "create", "people").exit_code == 0
     broken = cli("enroll", "people", str(photos / "eileen" / "broken.jpg"), "--subject", "eileen")
     assert broken.exit_code == 3 and "corrupt or truncated" in broken.stderr
+
+
+def test_the_packaged_fairness_card_is_the_published_one() -> None:
+    """`regard demo` gates on the card installed with the package; it must be the one docs/fairness publishes."""
+    from importlib import resources
+
+    packaged = resources.files("regard.fairness").joinpath("cards/sface_gender.json").read_bytes()
+    assert packaged == (DOCS / "fairness" / "sface_gender.json").read_bytes()

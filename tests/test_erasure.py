@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import LOCAL, person
+from conftest import LOCAL, consequential_purpose_args, person
 
 from regard import CallContext, Regard
 from regard.errors import ConflictError, NotFoundError
@@ -24,16 +24,7 @@ def svc(tmp_path: Path, model_cache: Path):  # type: ignore[no-untyped-def]
     with Regard(data_dir=tmp_path / "data", model_cache_dir=model_cache, onnx_threads=1, store_thumbnails=True) as s:
         s.create_tenant(TENANT, LOCAL)
         admin = CallContext.local(TENANT, "vip")
-        s.declare_purpose(
-            "vip",
-            admin,
-            category="access-control",
-            legal_basis="consent",
-            data_subjects="club members who agreed",
-            retention_days=90,
-            max_collection_subjects=100,
-            consequential=True,
-        )
+        s.declare_purpose("vip", admin, **{**consequential_purpose_args(), "legal_basis": "consent"})  # type: ignore[arg-type]
         s.record_consent("eileen", ["vip"], "form-1", admin)
         s.create_collection("c1", admin)
         s.create_collection("c2", admin)

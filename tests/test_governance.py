@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import LOCAL, encode, person, trusted
+from conftest import LOCAL, consequential_purpose_args, encode, person, trusted, watchlist_purpose_args
 
 from regard import CallContext, Regard
 from regard.errors import (
@@ -210,16 +210,7 @@ def test_retention_purge(gov: Regard, astronaut: np.ndarray) -> None:
 
 def test_two_reviewers_release_a_consequential_match(gov: Regard, astronaut: np.ndarray) -> None:
     admin = trusted(actor="alice", tenant="acme", purpose="door")
-    gov.declare_purpose(
-        "vip",
-        admin,
-        category="access-control",
-        legal_basis="contract",
-        data_subjects="club members",
-        retention_days=90,
-        max_collection_subjects=100,
-        consequential=True,
-    )
+    gov.declare_purpose("vip", admin, **consequential_purpose_args())  # type: ignore[arg-type]
     op = person(gov, "op", ["operator"], "acme", "vip")
     r1 = person(gov, "rev1", ["reviewer"], "acme", "vip")
     r2 = person(gov, "rev2", ["reviewer"], "acme", "vip")
@@ -406,16 +397,7 @@ def test_fairness_gate_required_by_policy(gov: Regard, astronaut: np.ndarray) ->
 
 def test_watchlist_search_of_a_crowd_is_refused(gov: Regard, grid4: np.ndarray, astronaut: np.ndarray) -> None:
     admin = trusted(actor="alice", tenant="acme", purpose="leads", case_reference="case-42")
-    gov.declare_purpose(
-        "leads",
-        admin,
-        category="investigative-lead",
-        legal_basis="public-task",
-        data_subjects="persons named in open investigations",
-        retention_days=90,
-        max_collection_subjects=100,
-        consequential=True,
-    )
+    gov.declare_purpose("leads", admin, **watchlist_purpose_args())  # type: ignore[arg-type]
     app = gov.submit_application("category", "leads", {}, "detective unit, documented cases", admin)
     gov.decide_application(app.id, True, "case process reviewed", person(gov, "rita", ["reviewer"], "acme"))
     gov.create_collection("persons", admin)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import LOCAL, person
+from conftest import LOCAL, consequential_purpose_args, person
 from typer.testing import CliRunner
 
 from regard import CallContext, Regard
@@ -27,16 +27,7 @@ def svc(tmp_path: Path, model_cache: Path, astronaut: np.ndarray):  # type: igno
     with Regard(data_dir=tmp_path / "data", model_cache_dir=model_cache, onnx_threads=1) as service:
         service.create_tenant(TENANT, LOCAL)
         admin = CallContext.local(TENANT, "vip")
-        service.declare_purpose(
-            "vip",
-            admin,
-            category="access-control",
-            legal_basis="contract",
-            data_subjects="club members",
-            retention_days=90,
-            max_collection_subjects=100,
-            consequential=True,
-        )
+        service.declare_purpose("vip", admin, **consequential_purpose_args())  # type: ignore[arg-type]
         service.create_collection("members", admin)
         service.enroll("members", "eileen", [astronaut], admin)
         yield service

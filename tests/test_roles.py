@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import LOCAL, encode, shared_purpose_args
+from conftest import LOCAL, encode, person, shared_purpose_args, watchlist_purpose_args
 from typer.testing import CliRunner
 
 from regard import CallContext, Regard
@@ -180,19 +180,9 @@ def test_a_registered_model_reaches_every_worker(tmp_path: Path, astronaut: np.n
 
 def _watchlist(svc: Regard, astronaut: np.ndarray) -> None:
     admin = CallContext.local("acme", "leads")
-    svc.declare_purpose(
-        "leads",
-        admin,
-        category="investigative-lead",
-        legal_basis="public-task",
-        data_subjects="persons named in open investigations",
-        retention_days=90,
-        max_collection_subjects=100,
-        consequential=True,
-    )
+    svc.declare_purpose("leads", admin, **watchlist_purpose_args())  # type: ignore[arg-type]
     application = svc.submit_application("category", "leads", {}, "detective unit, documented cases", admin)
-    rita = svc.authenticate(svc.create_api_key(["reviewer"], admin, owner="rita").token)
-    svc.decide_application(application.id, True, "case process reviewed", rita)
+    svc.decide_application(application.id, True, "case process reviewed", person(svc, "rita", ["reviewer"], "acme"))
     svc.create_collection("persons", admin)
     svc.enroll("persons", "p1", [astronaut], admin)
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from regard.cli.errors import LEDGER_BROKEN_EXIT, handles_errors
 from regard.cli.output import emit_json, table, write_output
 from regard.cli.state import state
-from regard.operations.erasure import ErasureReceipt
+
+if TYPE_CHECKING:
+    from regard.operations.erasure import ErasureReceipt
 
 consent_app = typer.Typer(help="Consent records; withdrawing one erases the subject's templates.", no_args_is_help=True)
 review_app = typer.Typer(help="Human review of held identifications (two reviewers per match).", no_args_is_help=True)
