@@ -166,3 +166,17 @@ def test_held_candidates_stay_out_of_the_ledger_until_release(svc: Regard, astro
         body = {k: v for k, v in candidate.items() if k != "nonce"}
         assert hashlib.sha256((nonce + canonical(body)).encode()).hexdigest() in digests
     assert hashlib.sha256(canonical([case, digests]).encode()).hexdigest() == held["held_sha256"]  # type: ignore[index]
+
+
+def test_the_requester_sees_nothing_held_until_it_is_released(svc: Regard, astronaut: np.ndarray) -> None:
+    requester = person(svc, "olga", ["operator", "reviewer"], TENANT, "vip")
+    case = held_case(svc, astronaut, requester)
+    with pytest.raises(PermissionDeniedError, match="held candidates"):
+        svc.review_case(case, requester)
+    rita = person(svc, "rita", ["reviewer"], TENANT)
+    svc.review_candidate(case, "eileen", "confirm", "same ears", rita)
+    early = svc.review_result(case, requester)
+    assert early.status == "pending" and early.candidates == [] and early.actions == []
+    svc.review_candidate(case, "eileen", "confirm", "agree", person(svc, "sam", ["reviewer"], TENANT))
+    released = svc.review_result(case, requester)
+    assert [c["subject"] for c in released.candidates] == ["eileen"] and len(released.actions) == 2

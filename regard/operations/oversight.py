@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from regard.backends.calibration import fmr_at
 from regard.context import CallContext
-from regard.errors import NotFoundError
+from regard.errors import NotFoundError, PermissionDeniedError
 from regard.governance import consent, review
 from regard.governance.repository import utcnow
 from regard.governance.roles import Operation
@@ -76,9 +76,18 @@ class OversightOperations:
             return review.pending(s, ctx.tenant)
 
     def review_case(self, case_id: str, ctx: CallContext) -> review.ReviewCase:
-        """The probe, candidates, operating threshold and the model's measured error rates."""
+        """The probe, candidates, operating threshold and the model's measured error rates.
+
+        Not for the person who ran the search, whatever roles they hold: what is
+        held is held from them until it is released (``review_result``).
+        """
         self._guard.require(ctx, Operation.REVIEW)
-        return self._load_case(ctx.tenant, case_id)
+        case = self._load_case(ctx.tenant, case_id)
+        if ctx.actor == case.requested_by:
+            raise PermissionDeniedError(
+                "the person who ran the search cannot see its held candidates; review_result shows what was released"
+            )
+        return case
 
     def _load_case(self, tenant: str, case_id: str) -> review.ReviewCase:
         with self._gov.tx() as s:
@@ -126,6 +135,10 @@ class OversightOperations:
         return status
 
     def review_result(self, case_id: str, ctx: CallContext) -> review.ReviewCase:
-        """The case as the requester sees it: only candidates confirmed by enough reviewers are released."""
+        """The case as the requester sees it: only the candidates confirmed by enough reviewers, and what was
+        done on them; nothing of a candidate still pending or rejected."""
         self._guard.require(ctx, Operation.SEARCH)
-        return self._load_case(ctx.tenant, case_id)
+        case = self._load_case(ctx.tenant, case_id)
+        released = case.released
+        names = {c["subject"] for c in released}
+        return replace(case, candidates=released, actions=[a for a in case.actions if a.subject in names])
