@@ -241,3 +241,21 @@ def test_the_packaged_fairness_card_is_the_published_one() -> None:
 
     packaged = resources.files("regard.fairness").joinpath("cards/sface_gender.json").read_bytes()
     assert packaged == (DOCS / "fairness" / "sface_gender.json").read_bytes()
+
+
+def test_bad_settings_and_intervals_are_one_line(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    runner = CliRunner()
+    cases = [
+        (["collection", "list"], {"REGARD_MAX_FACES": "many"}, "max_faces"),
+        (["purge", "--every", "0"], {}, "interval"),
+        (["purge", "--every", "-1"], {}, "interval"),
+    ]
+    for args, extra, expected in cases:
+        result = runner.invoke(app, args, env={"REGARD_DATA_DIR": str(data), **extra})
+        assert result.exit_code == 2 and expected in result.stderr, (args, result.output)
+        assert len(result.stderr.strip().splitlines()) == 1
+    (data / "regard.toml").write_text("max_faces = 3\n[broken")
+    broken = runner.invoke(app, ["collection", "list"], env={"REGARD_DATA_DIR": str(data)})
+    assert broken.exit_code == 2 and "not valid TOML" in broken.stderr and "Traceback" not in broken.output
