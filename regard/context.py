@@ -49,6 +49,8 @@ class CallContext:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "actor", normalise_actor(self.actor))
+        if isinstance(self.case_reference, str):
+            object.__setattr__(self, "case_reference", self.case_reference.strip())
 
     @classmethod
     def local(

@@ -9,14 +9,15 @@ same transaction as the change when there is one.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from regard.context import CallContext
-from regard.errors import InvalidInputError, NotFoundError, PolicyDeniedError
+from regard.errors import InvalidInputError, NotFoundError, PermissionDeniedError, PolicyDeniedError
 from regard.governance import consent
 from regard.governance.ledger import LedgerEntry, LedgerFields
-from regard.governance.policy import PolicyDecision, PolicyRequest
+from regard.governance.policy import SEARCHES_PER_DAY, LimitReachedError, PolicyDecision, PolicyRequest
 from regard.governance.purposes import Purpose
 from regard.governance.repository import Governance, utcnow
 from regard.governance.roles import Operation, require
@@ -47,6 +48,22 @@ class Guard:
         """An administrative call: the role decides, and the ledger cites the role check."""
         require(ctx, operation)
         return PolicyDecision("allow", ADMIN_RULE, "administrative operation allowed by role", "n/a")
+
+    def person(self, ctx: CallContext, act: str) -> None:
+        """Review and approval are acts of an authenticated person: the caller's own valid key, in this tenant.
+
+        The local operator is refused: ``local`` is whoever can open the data
+        directory, not a person the record can name, so it can never be one of
+        the people a confirmation or an approval needs.  Nor is a caller that
+        only names itself (a ``CallContext`` built without a key), or one whose
+        key was revoked or expired since it authenticated.
+        """
+        owner = self._governance.key_owner(ctx.tenant, ctx.key_id) if ctx.key_id else None
+        if owner is None or owner != ctx.actor:
+            raise PermissionDeniedError(
+                f"{act} needs a person authenticated by their own API key (regard --api-key KEY ...);"
+                f" {ctx.actor} is not one here"
+            )
 
     @staticmethod
     def image(ctx: CallContext, source: ImageSource) -> ImageSource:
@@ -184,10 +201,40 @@ class Guard:
     def record(
         self, ctx: CallContext, operation: str, decision: PolicyDecision, session: Session | None = None, **details: Any
     ) -> LedgerEntry:
-        """Append to the tenant's ledger; inside ``session`` so it commits with the change it records."""
-        return self._governance.record(ctx.tenant, self.fields(ctx, operation, decision, **details), session)
+        """Append to the tenant's ledger; inside ``session`` so it commits with the change it records.
+
+        A search's daily volume is counted again in the transaction that records it
+        (``LimitReachedError`` past the decision's limit: see ``limits``).
+        """
+        fields = self.fields(ctx, operation, decision, **details)
+        return self._governance.record(ctx.tenant, fields, session, admission(decision, SEARCHES_PER_DAY))
+
+    @contextlib.contextmanager
+    def limits(self, ctx: CallContext, operation: str, **details: Any) -> Iterator[None]:
+        """Around a write that re-checks its decision's limits: a limit reached meanwhile is recorded and raised.
+
+        The write's transaction has rolled back by the time the error gets here, so
+        the refusal is recorded on its own, like any other denial.
+        """
+        try:
+            yield
+        except LimitReachedError as exc:
+            self.deny(ctx, operation, exc.decision, **details, result={"denied": exc.decision.reason})
 
     def deny(self, ctx: CallContext, operation: str, decision: PolicyDecision, **details: Any) -> NoReturn:
         """Record a refusal, then raise it."""
         self.record(ctx, operation, decision, **details)
         raise PolicyDeniedError(decision.reason, decision.rule_id, decision.policy_version)
+
+
+def admission(decision: PolicyDecision, kind: str) -> Callable[[int], None] | None:
+    """What a write calls with its count, taken under the write lock: raises once a ``kind`` limit is passed."""
+    if not any(limit.kind == kind for limit in decision.limits):
+        return None
+
+    def admit(count: int) -> None:
+        breach = decision.breach(kind, count)
+        if breach is not None:
+            raise LimitReachedError(breach)
+
+    return admit

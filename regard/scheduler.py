@@ -11,10 +11,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from regard.context import CallContext
-from regard.errors import RegardError
+from regard.errors import InvalidInputError, RegardError
 
 if TYPE_CHECKING:
-    from regard.operations.oversight import PurgeReport
+    from regard.operations.erasure import PurgeReport
     from regard.service import Regard
 
 log = logging.getLogger(__name__)
@@ -23,8 +23,8 @@ log = logging.getLogger(__name__)
 class PurgeScheduler:
     def __init__(self, service: Regard, interval_s: float, ctx: CallContext) -> None:
         """``ctx`` must carry the system role: the job purges every tenant."""
-        if interval_s <= 0:
-            raise ValueError("interval_s must be positive")
+        if not interval_s > 0:
+            raise InvalidInputError(f"the purge interval must be positive, got {interval_s:g} s")
         self._service = service
         self._interval_s = interval_s
         self._ctx = replace(ctx, actor="scheduler:retention", purpose="retention")

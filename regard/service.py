@@ -36,12 +36,13 @@ from regard.index.catalog import IndexCatalog
 from regard.models_io import spec_from_dict
 from regard.operations.administration import AdministrationOperations
 from regard.operations.collections import CollectionOperations
+from regard.operations.erasure import ErasureOperations, ErasureReceipt, PurgeReport
 from regard.operations.faces import FaceOperations
 from regard.operations.models import ModelInfo, ModelOperations
-from regard.operations.oversight import ErasureReceipt, OversightOperations, PurgeReport
+from regard.operations.oversight import OversightOperations
 from regard.operations.parts import Parts
 from regard.operations.records import RecordOperations
-from regard.settings import Settings
+from regard.settings import Settings, load_settings
 from regard.store.database import open_engine
 from regard.store.repository import Store
 from regard.vision.decode import ImageSource
@@ -51,7 +52,7 @@ class Regard:
     """Face detection, comparison, enrollment and search, governed, over an embedded store."""
 
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
-        settings = settings or Settings(**overrides)
+        settings = settings or load_settings(**overrides)
         store = Store(open_engine(settings.resolved_database_url()))
         runtime = RuntimeOptions(
             threads=settings.onnx_threads,
@@ -79,7 +80,8 @@ class Regard:
         self._faces = FaceOperations(parts)
         self._collections = CollectionOperations(parts)
         self._admin = AdministrationOperations(parts)
-        self._oversight = OversightOperations(parts)
+        self._erasure = ErasureOperations(parts)
+        self._oversight = OversightOperations(parts, self._erasure)
         self._models = ModelOperations(parts)
         self._records = RecordOperations(parts, self._oversight, self._models)
 
@@ -331,13 +333,13 @@ class Regard:
     def decide_application(
         self, application_id: int, approve: bool, reason: str, ctx: CallContext, valid_days: int = 365
     ) -> Application:
-        """Approve or reject an application (a reviewer who did not submit it)."""
+        """Approve or reject an application (an authenticated reviewer who did not submit it)."""
         return self._admin.decide_application(application_id, approve, reason, ctx, valid_days)
 
     def list_applications(self, ctx: CallContext) -> list[Application]:
         return self._admin.list_applications(ctx)
 
-    # -- consent, erasure, retention, review (operations/oversight.py) -----------------------------
+    # -- consent, erasure, retention, review (operations/oversight.py, operations/erasure.py) ------
     def record_consent(
         self,
         subject: str,
@@ -364,16 +366,17 @@ class Regard:
     def erase_subject(
         self, subject: str, ctx: CallContext, *, collections: list[str] | None = None, reason: str = "request"
     ) -> ErasureReceipt:
-        """Erase a subject's templates, thumbnails and index entries; the receipt proves what went."""
-        return self._oversight.erase_subject(subject, ctx, collections=collections, reason=reason)
+        """Erase a subject's templates, thumbnails, index entries and review candidacies (everywhere, or in
+        ``collections``); a full erasure ends their consents.  The receipt states what went and what remains."""
+        return self._erasure.erase_subject(subject, ctx, collections=collections, reason=reason)
 
     def erasures(self, ctx: CallContext) -> list[dict[str, Any]]:
         """The tenant's erasure receipts, oldest first."""
-        return self._oversight.erasures(ctx)
+        return self._erasure.erasures(ctx)
 
     def purge(self, ctx: CallContext, *, now: datetime | None = None, all_tenants: bool = False) -> PurgeReport:
         """Delete templates past their delete-by date: the caller's tenant, or every tenant (system role)."""
-        return self._oversight.purge(ctx, now=now, all_tenants=all_tenants)
+        return self._erasure.purge(ctx, now=now, all_tenants=all_tenants)
 
     def pending_reviews(self, ctx: CallContext) -> list[str]:
         return self._oversight.pending_reviews(ctx)
@@ -390,7 +393,12 @@ class Regard:
         justification: str,
         ctx: CallContext,
     ) -> str:
-        """One reviewer's confirm or reject on one candidate; returns the case status."""
+        """One reviewer's confirm or reject on one candidate; returns the case status.
+
+        Reviewers are people authenticated by their own API key (never the local
+        operator), each counted once however many keys they hold, and never the
+        person who ran the search.
+        """
         return self._oversight.review_candidate(case_id, subject, action, justification, ctx)
 
     def review_result(self, case_id: str, ctx: CallContext) -> ReviewCase:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -143,5 +144,18 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build settings from defaults, the config file, the environment and ``overrides``."""
-    return Settings(**overrides)
+    """Build settings from defaults, the config file, the environment and ``overrides``.
+
+    A malformed value or config file is an ``InvalidInputError`` naming the setting, not a validation trace.
+    """
+    from regard.errors import InvalidInputError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors(include_url=False)
+        )
+        raise InvalidInputError(f"invalid setting ({problems}); see REGARD_* variables and regard.toml") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInputError(f"{_config_file()}: not valid TOML: {exc}") from None

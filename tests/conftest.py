@@ -80,6 +80,14 @@ def trusted(actor: str = "local", tenant: str = "default", purpose: str = "unspe
     return CallContext(actor, tenant, purpose, roles, **kw)  # type: ignore[arg-type]
 
 
+def person(
+    svc: Regard, name: str, roles: list[str], tenant: str = "default", purpose: str = "unspecified"
+) -> CallContext:
+    """An authenticated person: a new API key owned by ``name``, with ``roles``, as a server would see them."""
+    token = svc.create_api_key(roles, CallContext.local(tenant), owner=name).token
+    return svc.authenticate(token, purpose)
+
+
 def shared_purpose_args() -> dict[str, object]:
     """A harmless purpose's declaration: photo organisation, no consent needed, 30 days."""
     return {
@@ -89,6 +97,30 @@ def shared_purpose_args() -> dict[str, object]:
         "retention_days": 30,
         "max_collection_subjects": 10_000,
         "consequential": False,
+    }
+
+
+def consequential_purpose_args() -> dict[str, object]:
+    """A consequential purpose's declaration (access control of club members): its searches are held for review."""
+    return {
+        "category": "access-control",
+        "legal_basis": "contract",
+        "data_subjects": "club members",
+        "retention_days": 90,
+        "max_collection_subjects": 100,
+        "consequential": True,
+    }
+
+
+def watchlist_purpose_args() -> dict[str, object]:
+    """An investigative watchlist's declaration: restricted, consequential, searches need a documented target."""
+    return {
+        "category": "investigative-lead",
+        "legal_basis": "public-task",
+        "data_subjects": "persons named in open investigations",
+        "retention_days": 90,
+        "max_collection_subjects": 100,
+        "consequential": True,
     }
 
 

@@ -112,6 +112,8 @@ def test_collection_enroll_search_and_delete(cli, photos: Path) -> None:  # type
     hit = cli("search", "people", str(photos / "eileen" / "2.png"), "--json")
     assert hit.exit_code == 0 and json.loads(hit.stdout)["results"][0]["matches"][0]["subject"] == "eileen"
     assert cli("search", "people", str(photos / "cameraman.jpg")).exit_code == 10
+    feed = cli("search", "people", str(photos / "eileen" / "2.png"), "--source", "camera-feed")
+    assert feed.exit_code == 14 and "PROHIBIT-UNKNOWN-SOURCE" in feed.stderr
     assert cli("search", "people").exit_code == 2
 
     faces = json.loads(cli("faces", "list", "people", "--json").stdout)["items"]
@@ -133,9 +135,36 @@ def test_models_list(cli) -> None:  # type: ignore[no-untyped-def]
     assert "Apache-2.0" in models["sface"]["licence"]
 
 
-def test_demo_runs_on_sample_photos(cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_demo_walks_through_the_accountable_flow(cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Without the evaluation data, with only what pip installs; twice, as a curious user would."""
     monkeypatch.setattr("regard.cli.demo.SHARED_CELEBA", tmp_path / "absent")
-    result = cli("demo")
+    for _ in range(2):
+        result = cli("demo")
+        assert result.exit_code == 0, result.output
+        out = result.stdout
+        for step in (
+            "declared purpose",
+            "consent recorded",
+            "enrolled",
+            "search",
+            "refused",
+            "PROHIBIT-EMOTION-RECOGNITION",
+            "held for review",
+            "released",
+            "erasure receipt",
+            "ledger intact",
+            "FAIRNESS-GATE",
+        ):
+            assert step in out, f"{step!r} missing from the demo's narration"
+        assert "Traceback" not in result.output
+
+
+def test_demo_on_a_photo_folder(cli, photos: Path) -> None:  # type: ignore[no-untyped-def]
+    tree = photos.parent / "tree"
+    (tree / "eileen").mkdir(parents=True)
+    for name in ("1.jpg", "2.png"):
+        (tree / "eileen" / name).write_bytes((photos / "eileen" / name).read_bytes())
+    result = cli("demo", str(tree), "--per-person", "1")
     assert result.exit_code == 0, result.output
     assert "rank-1" in result.stdout
 
@@ -162,3 +191,71 @@ def test_benchmark_throughput_command(cli, photos: Path) -> None:  # type: ignor
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["images"] == 2 and report["faces"] == 2 and report["images_per_s"] > 0
+
+
+def test_a_fresh_install_says_how_to_declare_and_pass_a_purpose(tmp_path: Path, model_cache: Path) -> None:
+    env = {"REGARD_DATA_DIR": str(tmp_path / "data"), "REGARD_MODEL_CACHE_DIR": str(model_cache)}
+    photo = tmp_path / "photo.jpg"
+    from skimage import data
+
+    photo.write_bytes(encode(data.astronaut()))
+    result = CliRunner().invoke(app, ["detect", str(photo)], env=env)
+    assert result.exit_code == 14 and "Traceback" not in result.output
+    assert "regard purpose declare" in result.stderr
+    assert "--purpose" in result.stderr and "REGARD_PURPOSE" in result.stderr
+
+
+def test_a_data_dir_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "data"
+    not_a_folder.write_text("oops")
+    for args in (["collection", "list"], ["tenant", "list"], ["ledger", "verify"], ["demo"]):
+        result = CliRunner().invoke(app, args, env={"REGARD_DATA_DIR": str(not_a_folder)})
+        assert result.exit_code == 9, (args, result.output)
+        assert "Traceback" not in result.output
+        assert "not a folder" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_outputs_to_missing_folders_and_unknown_extensions_are_one_line(cli, photos: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    photo = str(photos / "eileen" / "1.jpg")
+    missing = tmp_path / "no" / "such"
+    for args in (
+        ["detect", photo, "--annotate", str(missing / "out.png")],
+        ["detect", photo, "--annotate", str(tmp_path / "out.xyz")],
+        ["ledger", "export", str(missing / "ledger.jsonl")],
+        ["report", "--out", str(missing / "report.html")],
+    ):
+        result = cli(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stderr.startswith("error (invalid_input)") and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_corrupt_single_file_enrollment_is_an_invalid_image(cli, photos: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("collection", "create", "people").exit_code == 0
+    broken = cli("enroll", "people", str(photos / "eileen" / "broken.jpg"), "--subject", "eileen")
+    assert broken.exit_code == 3 and "corrupt or truncated" in broken.stderr
+
+
+def test_the_packaged_fairness_card_is_the_published_one() -> None:
+    """`regard demo` gates on the card installed with the package; it must be the one docs/fairness publishes."""
+    from importlib import resources
+
+    packaged = resources.files("regard.fairness").joinpath("cards/sface_gender.json").read_bytes()
+    assert packaged == (DOCS / "fairness" / "sface_gender.json").read_bytes()
+
+
+def test_bad_settings_and_intervals_are_one_line(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    runner = CliRunner()
+    cases = [
+        (["collection", "list"], {"REGARD_MAX_FACES": "many"}, "max_faces"),
+        (["purge", "--every", "0"], {}, "interval"),
+        (["purge", "--every", "-1"], {}, "interval"),
+    ]
+    for args, extra, expected in cases:
+        result = runner.invoke(app, args, env={"REGARD_DATA_DIR": str(data), **extra})
+        assert result.exit_code == 2 and expected in result.stderr, (args, result.output)
+        assert len(result.stderr.strip().splitlines()) == 1
+    (data / "regard.toml").write_text("max_faces = 3\n[broken")
+    broken = runner.invoke(app, ["collection", "list"], env={"REGARD_DATA_DIR": str(data)})
+    assert broken.exit_code == 2 and "not valid TOML" in broken.stderr and "Traceback" not in broken.output

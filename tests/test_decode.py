@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import encode
+from conftest import LOCAL, encode
 from PIL import Image
 
+from regard import Regard
 from regard.errors import ImageTooLargeError, InvalidImageError
 from regard.vision.decode import ImageLimits, decode_image
 
@@ -123,3 +125,43 @@ def test_wrong_array_types() -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InvalidImageError, match="no such file"):
         decode_image(tmp_path / "nope.jpg")
+
+
+def _grey16(astronaut: np.ndarray) -> np.ndarray:
+    grey = np.asarray(Image.fromarray(astronaut).convert("L"), dtype=np.uint16)
+    return grey * 257  # the full 16-bit range, as a 16-bit scanner or medical camera writes it
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "TIFF"])
+def test_16_bit_greyscale_is_scaled_not_clipped(astronaut: np.ndarray, fmt: str) -> None:
+    grey16 = _grey16(astronaut)
+    buffer = io.BytesIO()
+    Image.fromarray(grey16).save(buffer, format=fmt)
+    decoded = decode_image(buffer.getvalue()).pixels
+    expected = np.asarray(Image.fromarray(astronaut).convert("L"))
+    assert decoded.shape == astronaut.shape
+    assert np.abs(decoded[:, :, 0].astype(int) - expected).max() <= 1  # not almost white
+
+
+@pytest.mark.parametrize(
+    "mode,scale,offset",
+    [("I", 257, 0), ("F", 1 / 255, 0), ("I", 100_000, -5_000_000), ("F", 40.0, -1000.0)],
+)
+def test_32_bit_integer_and_float_images_are_scaled(
+    astronaut: np.ndarray, mode: str, scale: float, offset: float
+) -> None:
+    """16-bit data in a 32-bit container, floats in 0..1, and any other range stretched to 0..255."""
+    grey = np.asarray(Image.fromarray(astronaut).convert("L"))
+    values = (grey.astype(np.float64) * scale + offset).astype(np.int32 if mode == "I" else np.float32)
+    buffer = io.BytesIO()
+    Image.fromarray(values, mode=mode).save(buffer, format="TIFF")
+    decoded = decode_image(buffer.getvalue()).pixels[:, :, 0].astype(int)
+    low, high = int(grey.min()), int(grey.max())
+    expected = grey if offset == 0 else np.round((grey.astype(float) - low) * 255 / (high - low))
+    assert np.abs(decoded - expected).max() <= 1
+
+
+def test_a_16_bit_grey_png_face_is_found(astronaut: np.ndarray, service: Regard) -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(_grey16(astronaut)).save(buffer, format="PNG")
+    assert len(service.detect(buffer.getvalue(), LOCAL).faces) == 1

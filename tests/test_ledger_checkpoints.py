@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import trusted
+from conftest import person, trusted
 from tamper import flip_decision, record_searches, rehash_from, resign, truncate
 from typer.testing import CliRunner
 
@@ -57,7 +57,7 @@ def test_consequential_decisions_are_signed_at_once(tmp_path: Path, model_cache:
         held = svc.search("members", np.ascontiguousarray(astronaut[:, ::-1]), op)
         assert held.review_case and last_seq(svc) in signed(db)
         for reviewer in ("rev1", "rev2"):  # the second confirmation releases the match
-            ctx = trusted(actor=reviewer, tenant="acme", purpose="vip", roles=frozenset({"reviewer"}))
+            ctx = person(svc, reviewer, ["reviewer"], tenant="acme", purpose="vip")
             svc.review_candidate(held.review_case, "eileen", "confirm", "same person", ctx)
             assert last_seq(svc) in signed(db)
         svc.erase_subject("nobody", ADMIN)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import LOCAL, encode, shared_purpose_args
+from conftest import LOCAL, encode, person, shared_purpose_args, watchlist_purpose_args
 from typer.testing import CliRunner
 
 from regard import CallContext, Regard
@@ -20,7 +20,9 @@ from regard.context import normalise_actor
 from regard.errors import (
     InvalidInputError,
     PermissionDeniedError,
+    PolicyDeniedError,
 )
+from regard.governance.roles import Operation
 
 
 @pytest.fixture
@@ -115,7 +117,8 @@ def test_the_local_operator_is_one_person_whatever_user_says(svc: Regard, monkey
     second = CliState(tenant="acme").context()
     assert first.actor == second.actor == "local" and first.origin != second.origin
     app_ = svc.submit_application("scale", "door", {"max_subjects": 500}, "growing", first)
-    with pytest.raises(PermissionDeniedError, match="submitted it"):
+    # Not even once: approvals are made by people with their own keys, and `local` is no such person.
+    with pytest.raises(PermissionDeniedError, match="own API key"):
         svc.decide_application(app_.id, True, "fine by me", second)
 
 
@@ -173,3 +176,71 @@ def test_a_registered_model_reaches_every_worker(tmp_path: Path, astronaut: np.n
         second.create_collection("c", ctx, model="mine")
         assert second.enroll("c", "eileen", [astronaut], ctx).indexed
         assert (tmp_path / "b-cache" / "user").is_dir()
+
+
+def _watchlist(svc: Regard, astronaut: np.ndarray) -> None:
+    admin = CallContext.local("acme", "leads")
+    svc.declare_purpose("leads", admin, **watchlist_purpose_args())  # type: ignore[arg-type]
+    application = svc.submit_application("category", "leads", {}, "detective unit, documented cases", admin)
+    svc.decide_application(application.id, True, "case process reviewed", person(svc, "rita", ["reviewer"], "acme"))
+    svc.create_collection("persons", admin)
+    svc.enroll("persons", "p1", [astronaut], admin)
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["", "   ", "\t\n", "n/a", "N/A", " none ", "-", "--", "TBD", "test", "unknown", "xxx", "?", "null", "0000", "..."],
+)
+def test_a_blank_or_placeholder_case_reference_is_no_documented_target(
+    svc: Regard, astronaut: np.ndarray, reference: str
+) -> None:
+    _watchlist(svc, astronaut)
+    officer = CallContext.local("acme", "leads", case_reference=reference)
+    with pytest.raises(PolicyDeniedError, match="documented") as info:
+        svc.search("persons", astronaut, officer)
+    assert info.value.rule_id == "PROHIBIT-UNTARGETED-SURVEILLANCE"
+    assert svc.explain(officer, Operation.SEARCH, "persons").effect == "deny"
+
+
+def test_a_documented_case_reference_is_recorded_with_the_search(svc: Regard, astronaut: np.ndarray) -> None:
+    _watchlist(svc, astronaut)
+    officer = CallContext.local("acme", "leads", case_reference=" 2026-CR-0042 ")
+    assert svc.search("persons", astronaut, officer).review_case
+    entry = svc.ledger_entries(officer)[-1].fields
+    assert entry["operation"] == "search" and entry["result"]["case_reference"] == "2026-CR-0042"
+
+
+def test_sources_are_a_closed_set(svc: Regard, astronaut: np.ndarray) -> None:
+    _watchlist(svc, astronaut)
+    officer = CallContext.local("acme", "leads", case_reference="2026-CR-0042")
+    door = CallContext.local("acme", "door")
+    svc.create_collection("staff", door)
+    svc.enroll("staff", "eileen", [astronaut], door)
+    for ctx, collection in ((officer, "persons"), (door, "staff")):
+        for unknown in ("camera-feed", "Upload", "", "cctv"):
+            with pytest.raises(PolicyDeniedError, match="source") as info:
+                svc.search(collection, astronaut, ctx, source=unknown)
+            assert info.value.rule_id == "PROHIBIT-UNKNOWN-SOURCE"
+            assert svc.explain(ctx, Operation.SEARCH, collection, source=unknown).effect == "deny"
+    assert svc.ledger_entries(door)[-1].fields["result"]["denied"]
+    assert svc.search("staff", astronaut, door, source="camera").results[0].matches
+    assert svc.search("persons", astronaut, officer, source="camera").review_case  # one still, one face: targeted
+    for untargeted in ("stream", "bulk"):
+        with pytest.raises(PolicyDeniedError, match=untargeted):
+            svc.search("persons", astronaut, officer, source=untargeted)
+        assert svc.search("staff", astronaut, door, source=untargeted).results[0].matches
+
+
+def test_the_local_cli_makes_keys_for_another_tenant(tmp_path: Path, model_cache: Path) -> None:
+    runner = CliRunner()
+    env = {"REGARD_DATA_DIR": str(tmp_path / "data"), "REGARD_MODEL_CACHE_DIR": str(model_cache)}
+    assert runner.invoke(app, ["tenant", "create", "acme"], env=env).exit_code == 0
+    made = runner.invoke(app, ["key", "create", "--for-tenant", "acme", "--role", "auditor", "--owner", "ann"], env=env)
+    assert made.exit_code == 0, made.output
+    token = made.stdout.strip()
+    listed = runner.invoke(app, ["--api-key", token, "key", "list"], env=env)
+    assert listed.exit_code == 13  # an auditor key: it exists, in acme, and cannot manage keys
+    with Regard(data_dir=tmp_path / "data", model_cache_dir=model_cache) as svc:
+        ctx = svc.authenticate(token)
+        assert ctx.tenant == "acme" and ctx.actor == "ann" and ctx.roles == frozenset({"auditor"})
+        assert svc.ledger_entries(ctx)[-1].fields["operation"] == "create-key"

@@ -1,61 +1,59 @@
-"""``regard demo``: enroll a set of people into the embedded store and search for them."""
+"""``regard demo``: the accountable flow on built-in photos, or enrollment and search over a photo folder."""
 
 from __future__ import annotations
 
 import contextlib
-import io
 import time
-from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import typer
 
 from regard.cli.errors import handles_errors
 from regard.cli.output import table
 from regard.cli.state import state
-from regard.errors import InvalidImageError, NoFaceError, NotFoundError
+from regard.context import CallContext
+from regard.errors import InvalidImageError, InvalidInputError, NoFaceError, NotFoundError
 from regard.vision.decode import ImageSource
 
 DEMO_PURPOSE = "demo"
 SHARED_CELEBA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "celeba_wild" / "images"
 
 
-def _sample_images() -> dict[str, list[ImageSource]]:
-    """Two people from scikit-image's bundled public images, each in several variants."""
-    from PIL import Image
-    from skimage import data
-
-    def jpeg(array: np.ndarray) -> bytes:
-        buffer = io.BytesIO()
-        Image.fromarray(array).save(buffer, format="JPEG", quality=90)
-        return buffer.getvalue()
-
-    astronaut = np.asarray(data.astronaut())  # type: ignore[no-untyped-call]
-    camera = np.repeat(np.asarray(data.camera())[:, :, None], 3, axis=2)  # type: ignore[no-untyped-call]
-    return {
-        "astronaut": [jpeg(astronaut), jpeg(np.ascontiguousarray(astronaut[:, ::-1]))],
-        "cameraman": [jpeg(camera)],
-    }
-
-
 @handles_errors
 def demo(
     ctx: typer.Context,
     folder: Path | None = typer.Argument(
-        None, help="Folder tree <person>/<image>; default: ../shared CelebA or built-in samples."
+        None, help="Folder tree <person>/<image>: enroll and search it instead of the accountable walk-through."
     ),
-    per_person: int = typer.Option(8, min=1, help="Images enrolled per person; the rest are searched."),
-    collection: str = typer.Option("demo", help="Collection to (re)create."),
+    celeba: bool = typer.Option(False, "--celeba", help="Use ../shared/data/celeba_wild as the folder."),
+    per_person: int = typer.Option(8, min=1, help="Folder mode: images enrolled per person; the rest are searched."),
+    collection: str = typer.Option("demo", help="Folder mode: collection to (re)create."),
 ) -> None:
-    """Create a collection, enroll people, search with held-out images, report rank-1 hits and timing.
+    """Walk through the accountable flow, narrated; or, with a folder, report rank-1 hits and timings.
 
-    Runs under its own declared purpose, "demo" (photo organisation, 7-day retention), so every call
-    goes through the policy engine and into the ledger like any other.
+    Without a folder: a purpose, consent, enrollment, a search, a prohibited purpose refused, a consequential
+    search released by two reviewers, an erasure with its receipt, the ledger verified and the fairness gate,
+    in tenant "demo", on scikit-image's sample photo.  Runs as the local operator; can be run again.
     """
     current = state(ctx)
-    service = current.service()
-    context = replace(current.context(), purpose=DEMO_PURPOSE)
+    if current.api_key is not None:
+        raise InvalidInputError("the demo runs as the local operator; leave out --api-key / REGARD_API_KEY")
+    if celeba and not SHARED_CELEBA.is_dir():
+        raise InvalidInputError(f"{SHARED_CELEBA}: no such folder (the evaluation data is not here)")
+    source = SHARED_CELEBA if celeba else folder
+    if source is None:
+        from regard.cli import walkthrough
+
+        walkthrough.run(current.service())
+        return
+    if not source.is_dir():
+        raise InvalidInputError(f"{source}: no such folder")
+    _photo_set(current.service(), CallContext.local(current.tenant, DEMO_PURPOSE, origin="demo"), source, per_person,
+               collection)  # fmt: skip
+
+
+def _photo_set(service, context: CallContext, source: Path, per_person: int, collection: str) -> None:  # type: ignore[no-untyped-def]
+    """Enroll each person's first images, search with the rest, print rank-1 hits and timings."""
     if all(p.name != DEMO_PURPOSE for p in service.list_purposes(context)):
         service.declare_purpose(
             DEMO_PURPOSE,
@@ -68,19 +66,10 @@ def demo(
             consequential=False,
             description="regard demo: enroll a photo set and search it",
         )
-    source = folder or (SHARED_CELEBA if SHARED_CELEBA.is_dir() else None)
-    enroll_sets: dict[str, list[ImageSource]]
-    probes: list[tuple[str, ImageSource]]
-    if source is not None:
-        people = {d.name: sorted(p for p in d.iterdir() if p.is_file()) for d in sorted(source.iterdir()) if d.is_dir()}
-        enroll_sets = {k: list(v[:per_person]) for k, v in people.items()}
-        probes = [(k, p) for k, v in people.items() for p in v[per_person:]]
-        typer.echo(f"demo on {source}: {len(people)} people")
-    else:
-        samples = _sample_images()
-        enroll_sets = {"astronaut": samples["astronaut"][:1], "cameraman": samples["cameraman"]}
-        probes = [("astronaut", samples["astronaut"][1])]
-        typer.echo("demo on scikit-image's sample photos (pass a folder <person>/<image> to use your own)")
+    people = {d.name: sorted(p for p in d.iterdir() if p.is_file()) for d in sorted(source.iterdir()) if d.is_dir()}
+    enroll_sets: dict[str, list[ImageSource]] = {k: list(v[:per_person]) for k, v in people.items()}
+    probes: list[tuple[str, ImageSource]] = [(k, p) for k, v in people.items() for p in v[per_person:]]
+    typer.echo(f"demo on {source}: {len(people)} people")
     with contextlib.suppress(NotFoundError):
         service.delete_collection(collection, context)
     service.create_collection(collection, context, description="created by regard demo")

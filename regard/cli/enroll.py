@@ -109,6 +109,9 @@ def search(
     fmr: float | None = typer.Option(None, help="Operating point: 1e-3, 1e-4 or 1e-5 (default from settings)."),
     min_score: float | None = typer.Option(None, min=0, max=100, help="Minimum 0-100 score instead of --fmr."),
     all_faces: bool = typer.Option(False, "--all-faces", help="Search with every face of the probe image."),
+    source: str = typer.Option(
+        "upload", help="Where the probe comes from: upload, camera, stream or bulk (a closed set)."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """1:N search.  Exit 0 when a subject matched, 10 when none did."""
@@ -121,7 +124,7 @@ def search(
     else:
         assert image is not None
         result = service.search(
-            collection, image, context, top_k=top_k, fmr=fmr, min_score=min_score, all_faces=all_faces
+            collection, image, context, top_k=top_k, fmr=fmr, min_score=min_score, all_faces=all_faces, source=source
         )
     if json_out:
         emit_json(result)

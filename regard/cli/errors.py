@@ -33,6 +33,22 @@ EXIT_CODES: tuple[tuple[type[errors.RegardError], int], ...] = (
 )
 
 
+# What a person at the command line does next, by the rule that refused them.
+HINTS: dict[str, str] = {
+    "GOV-PURPOSE-UNDECLARED": (
+        "declare a purpose with `regard purpose declare NAME --category photo-organisation"
+        " --legal-basis legitimate-interests --data-subjects WHO --retention-days 30 --max-subjects 1000`"
+        " (see `regard purpose declare --help`), then pass it with `--purpose NAME` or REGARD_PURPOSE=NAME"
+    ),
+}
+
+
+def message(error: errors.RegardError) -> str:
+    """The one line printed for an error, with what to do next when the CLI knows it."""
+    hint = HINTS.get(error.rule_id) if isinstance(error, errors.PolicyDeniedError) else None
+    return f"error ({error.code}): {error}" + (f"; {hint}" if hint else "")
+
+
 def exit_code(error: errors.RegardError) -> int:
     return next(code for kind, code in EXIT_CODES if isinstance(error, kind))
 
@@ -46,7 +62,7 @@ def handles_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except errors.RegardError as exc:
-            typer.secho(f"error ({exc.code}): {exc}", err=True, fg=typer.colors.RED)
+            typer.secho(message(exc), err=True, fg=typer.colors.RED)
             raise typer.Exit(exit_code(exc)) from None
 
     return wrapper  # type: ignore[return-value]

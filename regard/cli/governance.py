@@ -187,7 +187,7 @@ def policy_explain(
     collection: str | None = typer.Option(None, help="Collection the call would use."),
     subjects_after: int | None = typer.Option(None, help="Collection size after an enrollment."),
     probe_faces: int = typer.Option(1, min=1, help="Faces searched at once."),
-    source: str = typer.Option("upload", help="upload, stream or bulk."),
+    source: str = typer.Option("upload", help="upload, stored-face, camera, stream or bulk."),
     provenance: str = typer.Option("upload", help="Where enrolled images come from."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:

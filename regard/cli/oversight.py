@@ -5,12 +5,16 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from regard.cli.errors import LEDGER_BROKEN_EXIT, handles_errors
 from regard.cli.output import emit_json, read_input, table, write_output
 from regard.cli.state import state
+
+if TYPE_CHECKING:
+    from regard.operations.erasure import ErasureReceipt
 
 consent_app = typer.Typer(help="Consent records; withdrawing one erases the subject's templates.", no_args_is_help=True)
 review_app = typer.Typer(help="Human review of held identifications (two reviewers per match).", no_args_is_help=True)
@@ -71,22 +75,27 @@ def consent_withdraw(
     _print_receipt(current.service().withdraw_consent(subject, current.context()), json_out)
 
 
-def _print_receipt(receipt, json_out: bool) -> None:  # type: ignore[no-untyped-def]
+def _print_receipt(receipt: ErasureReceipt, json_out: bool) -> None:
     if json_out:
         emit_json(receipt)
         return
-    table(
-        f"erasure receipt for '{receipt.subject}' ({receipt.reason})",
-        ["item", "value"],
-        [
-            ["templates deleted", len(receipt.face_ids)],
-            ["thumbnails deleted", receipt.thumbnails],
-            ["index entries removed", receipt.index_entries],
-            ["collections", ", ".join(receipt.collections)],
-            ["ledger entry", f"{receipt.ledger_seq} ({receipt.ledger_hash[:16]}...)"],
-            ["nothing of the subject remains", "yes" if receipt.verified_absent else "NO"],
-        ],
-    )
+    scope = ", ".join(receipt.scope) if receipt.scope is not None else "every collection of the tenant"
+    rows: list[list[object]] = [["scope", scope]]
+    rows += [[f"removed from '{c}'", f"{len(faces)} template(s)"] for c, faces in sorted(receipt.removed.items())]
+    rows += [
+        ["thumbnails deleted", receipt.thumbnails],
+        ["index entries removed", receipt.index_entries],
+        ["review cases voided", ", ".join(receipt.review_cases_voided) or "none"],
+        ["consents ended", receipt.consents_ended],
+    ]
+    rows += [[f"still in '{c}'", f"{n} template(s)"] for c, n in sorted(receipt.remaining.items())]
+    rows += [
+        ["ledger entry", f"{receipt.ledger_seq} ({receipt.ledger_hash[:16]}...)"],
+        ["nothing left in the scope", "yes" if receipt.absent_from_scope else "NO"],
+        ["nothing of the subject remains", "yes" if receipt.verified_absent else "NO"],
+        ["deleted bytes flushed from the database log", "yes" if receipt.storage_scrubbed else "no"],
+    ]
+    table(f"erasure receipt for '{receipt.subject}' ({receipt.reason})", ["item", "value"], rows)
 
 
 @handles_errors

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from regard.errors import InvalidInputError, NotFoundError
+from regard.errors import InvalidInputError
 from regard.store.governance_tables import ConsentRow
 
 
@@ -88,8 +88,8 @@ def has_valid(session: Session, tenant: str, subject: str, purpose: str, now: da
     return any(c.valid_for(purpose, now) for c in for_subject(session, tenant, subject))
 
 
-def withdraw(session: Session, tenant: str, subject: str, now: datetime) -> list[Consent]:
-    """Mark every open consent of the subject withdrawn; returns them."""
+def end(session: Session, tenant: str, subject: str, now: datetime) -> list[Consent]:
+    """Mark every open consent of the subject withdrawn (an erasure ends them too); returns them."""
     rows = list(
         session.scalars(
             select(ConsentRow).where(
@@ -97,11 +97,14 @@ def withdraw(session: Session, tenant: str, subject: str, now: datetime) -> list
             )
         )
     )
-    if not rows:
-        raise NotFoundError(f"no open consent for subject '{subject}'")
     for row in rows:
         row.withdrawn_at = now
     return [_consent(r) for r in rows]
+
+
+def open_for(session: Session, tenant: str, subject: str) -> list[Consent]:
+    """The subject's consents not withdrawn (expired ones included: they are still records of consent)."""
+    return [c for c in for_subject(session, tenant, subject) if c.withdrawn_at is None]
 
 
 def listing(session: Session, tenant: str) -> list[Consent]:

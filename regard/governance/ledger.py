@@ -30,7 +30,20 @@ GENESIS = "0" * 64
 # Operations after which the chain is signed at once, whatever the interval: consequential decisions
 # (review actions; held searches are decided "review"), what removes data, and changes of the rules.
 CHECKPOINTED_OPERATIONS = frozenset(
-    {"review", "erase", "purge", "apply-policy", "activate-model", "decide-application", "create-key", "revoke-key"}
+    {
+        "review",
+        "release",
+        "erase",
+        "purge",
+        "delete-subject",
+        "delete-faces",
+        "delete-collection",
+        "apply-policy",
+        "activate-model",
+        "decide-application",
+        "create-key",
+        "revoke-key",
+    }
 )
 
 

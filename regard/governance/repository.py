@@ -17,8 +17,15 @@ from sqlalchemy import Connection, Engine, bindparam, func, insert, select, upda
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from regard.context import CallContext
-from regard.errors import AlreadyExistsError, AuthenticationError, ConflictError, InvalidInputError, NotFoundError
+from regard.context import CallContext, normalise_actor
+from regard.errors import (
+    AlreadyExistsError,
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from regard.governance import keys, ledger
 from regard.governance.keeper import LedgerKeeper
 from regard.governance.policy import (
@@ -28,6 +35,7 @@ from regard.governance.policy import (
     PolicyDocument,
     PolicyEngine,
     PolicyRequest,
+    check_applicable,
     parse_policy,
     policy_sha256,
 )
@@ -43,6 +51,7 @@ from regard.store.governance_tables import (
     TenantRow,
     UsageRow,
 )
+from regard.store.locking import begin_write
 
 
 def utcnow() -> datetime:
@@ -201,6 +210,16 @@ class Governance:
                 for r in rows
             ]
 
+    def key_owner(self, tenant: str, key_id: str) -> str | None:
+        """The owner of a key of ``tenant`` that is in force now (not revoked, not expired), else None."""
+        with self.tx() as s:
+            row = s.get(ApiKeyRow, key_id)
+        if row is None or row.tenant != tenant or row.revoked_at is not None:
+            return None
+        if row.expires_at is not None and utcnow() >= row.expires_at:
+            return None
+        return normalise_actor(_owner(row))
+
     def revoke_key(self, tenant: str, key_id: str) -> None:
         with self.tx() as s:
             row = s.get(ApiKeyRow, key_id)
@@ -278,6 +297,7 @@ class Governance:
     # -- policies ------------------------------------------------------------------------------
     def apply_policy(self, tenant: str, text: str, actor: str) -> PolicyVersion:
         document = parse_policy(text)
+        check_applicable(document)
         try:
             with self.tx() as s:
                 row = PolicyRow(
@@ -341,9 +361,7 @@ class Governance:
                 raise NotFoundError(f"application {application_id} does not exist")
             if row.status != "pending":
                 raise ConflictError(f"application {application_id} is already {row.status}")
-            if row.submitted_by == ctx.actor:
-                from regard.errors import PermissionDeniedError
-
+            if normalise_actor(row.submitted_by) == ctx.actor:
                 raise PermissionDeniedError("an application cannot be decided by the person who submitted it")
             row.status = "approved" if approve else "rejected"
             row.decided_by, row.decided_at, row.decision_reason = ctx.actor, utcnow(), reason
@@ -393,19 +411,28 @@ class Governance:
                 self._policy_cache[text] = document
         return document
 
-    def record(self, tenant: str, fields: ledger.LedgerFields, session: Session | None = None) -> ledger.LedgerEntry:
+    def record(
+        self,
+        tenant: str,
+        fields: ledger.LedgerFields,
+        session: Session | None = None,
+        admit_searches: Callable[[int], None] | None = None,
+    ) -> ledger.LedgerEntry:
         """Append to the ledger (in ``session`` when given, so it commits with the change it records).
 
-        Its witness lines are written once the entry has committed.
+        ``admit_searches`` gets the tenant's searches today, this one counted,
+        inside the transaction that counts it; raising there undoes both.
+        Witness lines are written once the entry has committed.
         """
         if session is not None:
-            entry, records = self._record(session, tenant, fields)
+            entry, records = self._record(session, tenant, fields, admit_searches)
             self.ledger.publish_after_commit(session, records)
             return entry
         for attempt in range(8):
             try:
                 with self._engine.begin() as conn:
-                    entry, records = self._record(conn, tenant, fields)
+                    begin_write(conn)
+                    entry, records = self._record(conn, tenant, fields, admit_searches)
             except (IntegrityError, OperationalError):
                 if attempt == 7:
                     raise
@@ -415,11 +442,17 @@ class Governance:
         raise AssertionError("unreachable")
 
     def _record(
-        self, s: Session | Connection, tenant: str, fields: ledger.LedgerFields
+        self,
+        s: Session | Connection,
+        tenant: str,
+        fields: ledger.LedgerFields,
+        admit_searches: Callable[[int], None] | None = None,
     ) -> tuple[ledger.LedgerEntry, list[dict[str, Any]]]:
         entry, records = self.ledger.append(s, tenant, fields)
         if fields.decision != "deny":
             self._count_usage(s, tenant, fields.purpose, fields.operation, entry.at[:10])
+            if admit_searches is not None:
+                admit_searches(int(s.scalar(_SEARCHES_TODAY, {"tenant": tenant, "day": entry.at[:10]}) or 0))
         return entry, records
 
     @staticmethod
@@ -489,5 +522,7 @@ class Governance:
             ]
 
     def in_transaction(self, work: Callable[[Session], Any]) -> Any:
+        """Run ``work`` in one write transaction, holding the write lock from its first read."""
         with self.tx() as s:
+            begin_write(s)
             return work(s)

@@ -201,6 +201,7 @@ class AdministrationOperations:
         self, application_id: int, approve: bool, reason: str, ctx: CallContext, valid_days: int = 365
     ) -> Application:
         decision = self._guard.allow(ctx, Operation.DECIDE)
+        self._guard.person(ctx, "deciding an application")
         app = self._gov.decide_application(ctx, application_id, approve, reason, valid_days)
         self._guard.record(
             ctx,

@@ -50,6 +50,7 @@ class CollectionOperations:
         with self._p.write_lock:
             removed = self._p.store.delete_collection(ctx.tenant, name)
             self._p.indexes.forget(ref.id)
+        self._p.store.scrub()
         self._guard.record(ctx, "delete-collection", decision, collection=name, result={"templates_removed": removed})
         return removed
 
@@ -74,6 +75,7 @@ class CollectionOperations:
                 ref, list(face_ids), lambda session: self._p.governance.record(ctx.tenant, fields, session)
             )
             self._p.indexes.apply(ref, lambda index: index.remove(rows))
+        self._p.store.scrub()
         return len(rows)
 
     def delete_subject(self, collection: str, subject: str, ctx: CallContext) -> int:
@@ -85,6 +87,7 @@ class CollectionOperations:
                 ref, subject, lambda session: self._p.governance.record(ctx.tenant, fields, session)
             )
             self._p.indexes.apply(ref, lambda index: index.remove(rows))
+        self._p.store.scrub()
         return len(rows)
 
     def _managed(self, collection: str, ctx: CallContext) -> CollectionRef:

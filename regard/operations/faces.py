@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from datetime import timedelta
 from pathlib import Path
@@ -31,9 +31,10 @@ from regard.domain import (
 from regard.errors import InvalidImageError, InvalidInputError, ModelMismatchError, NoFaceError
 from regard.governance import review
 from regard.governance.ledger import LedgerFields
-from regard.governance.policy import PolicyDecision
+from regard.governance.policy import SUBJECTS, PolicyDecision
 from regard.governance.repository import utcnow
 from regard.governance.roles import Operation
+from regard.guard import admission
 from regard.operations.parts import Parts
 from regard.store.repository import CollectionRef, NewFace
 from regard.vision.decode import DecodedImage, ImageSource
@@ -189,7 +190,10 @@ class FaceOperations:
         )
         indexed: list[FaceRecord] = []
         if new_faces:
-            indexed = self._store_faces(ctx, ref, subject, display_name, new_faces, fields)
+            details = {"collection": collection, "inputs": fields.input_sha256, "model": ref.model_id}
+            with self._guard.limits(ctx, "enroll", **details):
+                admit = admission(decision, SUBJECTS)
+                indexed = self._store_faces(ctx, ref, subject, display_name, new_faces, fields, admit)
         else:
             self._p.governance.record(ctx.tenant, fields)
         return EnrollResult(ref.name, subject, indexed, unindexed, empty)
@@ -232,6 +236,7 @@ class FaceOperations:
         display_name: str | None,
         faces: list[NewFace],
         fields: LedgerFields,
+        admit: Callable[[int], None] | None,
     ) -> list[FaceRecord]:
         purpose = self._p.governance.purpose(ctx.tenant, ref.purpose or ctx.purpose)
         delete_by = utcnow() + timedelta(days=purpose.retention_days) if purpose else None
@@ -243,6 +248,7 @@ class FaceOperations:
                 faces,
                 delete_by,
                 in_transaction=lambda session: self._p.governance.record(ctx.tenant, fields, session),
+                admit=admit,
             )
             vectors = np.stack([f.embedding for f in faces])
             self._p.indexes.apply(ref, lambda index: index.add(row_ids, [subject_row] * len(row_ids), vectors))
@@ -332,10 +338,9 @@ class FaceOperations:
         embedded: Sequence[EmbeddedFace] = (),
     ) -> SearchResult:
         candidates = [asdict(m) for r in result.results for m in r.matches]
-        summary = {
-            "probe_faces": len(result.results),
-            "candidates": [{"subject": c["subject"], "score": c["score"]} for c in candidates[:10]],
-        }
+        summary: dict[str, Any] = {"probe_faces": len(result.results)}
+        if ctx.case_reference is not None:
+            summary["case_reference"] = ctx.case_reference
         inputs = [probe.info.sha256] if probe else []
         details: dict[str, Any] = {
             "collection": ref.name,
@@ -344,31 +349,36 @@ class FaceOperations:
             "threshold": result.threshold,
         }
         if decision.effect != "review":
-            self._guard.record(ctx, "search", decision, result=summary, **details)
+            summary["candidates"] = [{"subject": c["subject"], "score": c["score"]} for c in candidates[:10]]
+            with self._guard.limits(ctx, "search", **details):
+                self._guard.record(ctx, "search", decision, result=summary, **details)
             return result
         thumbnail = self._engine.thumbnail(probe, embedded[0].face) if probe and embedded else None
 
         def hold(session: Any) -> str:
-            case_id = review.create(
+            held = review.create(
                 session,
-                ctx.tenant,
-                ref.name,
-                ctx.purpose,
-                ctx.actor,
-                inputs[0] if inputs else "",
-                thumbnail,
-                result.model_id,
-                result.threshold,
+                review.NewCase(
+                    ctx.tenant,
+                    ref.name,
+                    ctx.purpose,
+                    ctx.actor,
+                    inputs[0] if inputs else "",
+                    thumbnail,
+                    result.model_id,
+                    result.threshold,
+                    decision.reviewers,
+                ),
                 candidates,
             )
-            self._guard.record(
-                ctx, "search", decision, session, result={**summary, "held_for_review": case_id}, **details
-            )
-            return case_id
+            # The ledger proves later what was held without naming anyone before release (review.seal).
+            sealed = {"held_for_review": held.id, **held.commitment}
+            self._guard.record(ctx, "search", decision, session, result={**summary, **sealed}, **details)
+            return held.id
 
-        case_id: str = self._p.governance.in_transaction(hold)
-        held = [replace(r, matches=[]) for r in result.results]
-        return replace(result, results=held, review_case=case_id)
+        with self._guard.limits(ctx, "search", **details):
+            case_id: str = self._p.governance.in_transaction(hold)
+        return replace(result, results=[replace(r, matches=[]) for r in result.results], review_case=case_id)
 
     def search_by_face(
         self,

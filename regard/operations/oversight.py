@@ -1,55 +1,27 @@
-"""The data subject's rights and human oversight: consent, erasure, retention and review."""
+"""The data subject's consent and human oversight of consequential matches (erasure is in ``erasure``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from regard.backends.calibration import fmr_at
 from regard.context import CallContext
-from regard.domain import to_jsonable
-from regard.errors import NotFoundError
+from regard.errors import NotFoundError, PermissionDeniedError
 from regard.governance import consent, review
-from regard.governance.ledger import LedgerEntry
 from regard.governance.repository import utcnow
 from regard.governance.roles import Operation
+from regard.operations.erasure import ErasureOperations, ErasureReceipt
 from regard.operations.parts import Parts
-
-if TYPE_CHECKING:
-    from regard.store.repository import RemovedFace
-
-
-@dataclass(frozen=True)
-class ErasureReceipt:
-    """What an erasure removed, the ledger entry that records it, and the check that nothing remains."""
-
-    tenant: str
-    subject: str
-    reason: str
-    at: datetime
-    collections: list[str]
-    face_ids: list[str]
-    thumbnails: int
-    index_entries: int
-    ledger_seq: int
-    ledger_hash: str
-    verified_absent: bool
-    consents_withdrawn: int = 0
-
-
-@dataclass(frozen=True)
-class PurgeReport:
-    at: datetime
-    templates: int
-    by_tenant: dict[str, int] = field(default_factory=dict)
 
 
 class OversightOperations:
-    def __init__(self, parts: Parts) -> None:
+    def __init__(self, parts: Parts, erasure: ErasureOperations) -> None:
         self._p = parts
         self._guard = parts.guard
         self._gov = parts.governance
+        self._erasure = erasure
 
     # -- consent ---------------------------------------------------------------------------------
     def record_consent(
@@ -93,100 +65,33 @@ class OversightOperations:
         """Withdraw every consent of the subject and erase their templates everywhere in the tenant."""
         self._guard.require(ctx, Operation.CONSENT)
         with self._gov.tx() as s:
-            withdrawn = consent.withdraw(s, ctx.tenant, subject, utcnow())
-        receipt = self.erase_subject(subject, ctx, reason="consent-withdrawn")
-        return replace(receipt, consents_withdrawn=len(withdrawn))
-
-    # -- erasure and retention -------------------------------------------------------------------
-    def erase_subject(
-        self, subject: str, ctx: CallContext, *, collections: list[str] | None = None, reason: str = "request"
-    ) -> ErasureReceipt:
-        """Erase a subject's templates, thumbnails and index entries; the receipt proves what went."""
-        decision = self._guard.allow(ctx, Operation.ERASE)
-        entry_box: list[LedgerEntry] = []
-
-        def record(session: Any, removed: list[RemovedFace]) -> None:
-            result = {
-                "subject": subject,
-                "reason": reason,
-                "faces": [r.face_id for r in removed],
-                "collections": sorted({r.collection for r in removed}),
-            }
-            entry_box.append(self._guard.record(ctx, "erase", decision, session, result=result))
-
-        with self._p.write_lock:
-            removed = self._p.store.remove_faces_where(
-                ctx.tenant, subject=subject, collections=collections, in_transaction=record
-            )
-            self._drop_from_indexes(ctx.tenant, removed)
-        remaining = self._p.store.subject_remains(ctx.tenant, subject) if collections is None else 0
-        entry = entry_box[0]
-        receipt = ErasureReceipt(
-            tenant=ctx.tenant,
-            subject=subject,
-            reason=reason,
-            at=utcnow(),
-            collections=sorted({r.collection for r in removed}),
-            face_ids=[r.face_id for r in removed],
-            thumbnails=sum(r.had_thumbnail for r in removed),
-            index_entries=len(removed),
-            ledger_seq=entry.seq,
-            ledger_hash=entry.entry_hash,
-            verified_absent=remaining == 0,
-        )
-        self._gov.save_erasure(ctx.tenant, subject, reason, to_jsonable(receipt))
-        return receipt
-
-    def erasures(self, ctx: CallContext) -> list[dict[str, Any]]:
-        """Every erasure receipt of the tenant, oldest first."""
-        self._guard.require(ctx, Operation.AUDIT)
-        return self._gov.erasures(ctx.tenant)
-
-    def _drop_from_indexes(self, tenant: str, removed: list[RemovedFace]) -> None:
-        by_collection: dict[str, list[int]] = {}
-        for r in removed:
-            by_collection.setdefault(r.collection, []).append(r.row_id)
-        for name, rows in by_collection.items():
-            ref = self._p.store.collection(tenant, name)
-            self._p.indexes.apply(ref, lambda index, rows=rows: index.remove(rows))  # type: ignore[misc]
-
-    def purge(self, ctx: CallContext, *, now: datetime | None = None, all_tenants: bool = False) -> PurgeReport:
-        """Delete every template past its delete-by date: the caller's tenant, or every tenant (system role)."""
-        decision = self._guard.allow(ctx, Operation.TENANTS if all_tenants else Operation.PURGE)
-        when = now or utcnow()
-        with self._p.write_lock:
-            removed = self._p.store.remove_faces_where(None if all_tenants else ctx.tenant, expired_before=when)
-            by_tenant: dict[str, list[RemovedFace]] = {}
-            for r in removed:
-                by_tenant.setdefault(r.tenant, []).append(r)
-            for tenant, items in by_tenant.items():
-                self._drop_from_indexes(tenant, items)
-        for tenant, items in by_tenant.items():
-            self._guard.record(
-                replace(ctx, tenant=tenant, purpose="retention"),
-                "purge",
-                decision,
-                result={"templates": len(items), "faces": [r.face_id for r in items][:1000]},
-            )
-        return PurgeReport(when, len(removed), {t: len(v) for t, v in by_tenant.items()})
+            if not consent.open_for(s, ctx.tenant, subject):
+                raise NotFoundError(f"no open consent for subject '{subject}'")
+        return self._erasure.erase_subject(subject, ctx, reason="consent-withdrawn")
 
     # -- human review ----------------------------------------------------------------------------
-    def _reviewers_required(self, tenant: str) -> int:
-        return self._gov.policy(tenant)[0].consequential.reviewers
-
     def pending_reviews(self, ctx: CallContext) -> list[str]:
         self._guard.require(ctx, Operation.REVIEW)
         with self._gov.tx() as s:
             return review.pending(s, ctx.tenant)
 
     def review_case(self, case_id: str, ctx: CallContext) -> review.ReviewCase:
-        """The probe, candidates, operating threshold and the model's measured error rates."""
+        """The probe, candidates, operating threshold and the model's measured error rates.
+
+        Not for the person who ran the search, whatever roles they hold: what is
+        held is held from them until it is released (``review_result``).
+        """
         self._guard.require(ctx, Operation.REVIEW)
-        return self._load_case(ctx.tenant, case_id)
+        case = self._load_case(ctx.tenant, case_id)
+        if ctx.actor == case.requested_by:
+            raise PermissionDeniedError(
+                "the person who ran the search cannot see its held candidates; review_result shows what was released"
+            )
+        return case
 
     def _load_case(self, tenant: str, case_id: str) -> review.ReviewCase:
         with self._gov.tx() as s:
-            row_case = review.load(s, tenant, case_id, self._reviewers_required(tenant))
+            row_case = review.load(s, tenant, case_id)
         spec = self._p.registry.spec(row_case.model_id)
         rates = dict(spec.measured)
         fmr = fmr_at(row_case.threshold, spec.thresholds)
@@ -202,28 +107,38 @@ class OversightOperations:
         justification: str,
         ctx: CallContext,
     ) -> str:
-        """One reviewer's confirm or reject on one candidate; returns the case status."""
+        """One authenticated reviewer's confirm or reject on one candidate; returns the case status.
+
+        The ledger names the candidate by its digest (see ``review.seal``); the
+        release, once enough distinct people confirmed, reveals the confirmed
+        candidates in an entry of its own.
+        """
         decision = self._guard.allow(ctx, Operation.REVIEW)
-        required = self._reviewers_required(ctx.tenant)
+        self._guard.person(ctx, "reviewing a match")
 
         def work(session: Any) -> str:
-            status = review.act(
-                session, ctx.tenant, case_id, ctx.actor, subject, action, justification, required, utcnow()
-            )
+            outcome = review.act(session, ctx.tenant, case_id, ctx.actor, subject, action, justification, utcnow())
             info = {
                 "case": case_id,
-                "subject": subject,
+                "candidate": outcome.candidate_digest,
                 "action": action,
                 "justification": justification,
-                "case_status": status,
+                "case_status": outcome.status,
             }
             self._guard.record(ctx, "review", decision, session, review_info=info)
-            return status
+            if outcome.released:
+                released = {"case": case_id, "released": outcome.released}
+                self._guard.record(ctx, "release", decision, session, result=released)
+            return outcome.status
 
         status: str = self._gov.in_transaction(work)
         return status
 
     def review_result(self, case_id: str, ctx: CallContext) -> review.ReviewCase:
-        """The case as the requester sees it: only candidates confirmed by enough reviewers are released."""
+        """The case as the requester sees it: only the candidates confirmed by enough reviewers, and what was
+        done on them; nothing of a candidate still pending or rejected."""
         self._guard.require(ctx, Operation.SEARCH)
-        return self._load_case(ctx.tenant, case_id)
+        case = self._load_case(ctx.tenant, case_id)
+        released = case.released
+        names = {c["subject"] for c in released}
+        return replace(case, candidates=released, actions=[a for a in case.actions if a.subject in names])

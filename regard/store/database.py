@@ -20,13 +20,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # Deleted templates and thumbnails are overwritten with zeros, not left in free pages (see Store.scrub).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
 def open_engine(url: str) -> Engine:
     """Create the engine and bring the schema to the latest migration."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        _make_folder(Path(url.removeprefix("sqlite:///")).parent)
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -35,6 +37,16 @@ def open_engine(url: str) -> Engine:
     except (DatabaseError, OperationalError) as exc:
         raise StoreError(f"cannot open the database at {engine.url!r}: {exc.orig}") from exc
     return engine
+
+
+def _make_folder(folder: Path) -> None:
+    """The database's folder (the data directory), or a one-line StoreError saying what is wrong with it."""
+    if folder.exists() and not folder.is_dir():
+        raise StoreError(f"{folder} is not a folder: point REGARD_DATA_DIR (or --data-dir) at a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the data directory {folder}: {exc.strerror}") from None
 
 
 def _alembic_config() -> Any:

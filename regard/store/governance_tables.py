@@ -110,8 +110,10 @@ class ReviewCaseRow(Base):
     model_id: Mapped[str] = mapped_column(String(128))
     threshold: Mapped[float] = mapped_column(Float)
     candidates: Mapped[list[dict[str, object]]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | released | rejected | voided
     decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Confirmations each candidate needs, fixed when the case opens: a later policy cannot lower it.
+    reviewers_required: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
 
 
 class ReviewActionRow(Base):

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from regard.domain import Box, CollectionInfo, FaceRecord, Page, SubjectInfo
 from regard.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from regard.store.locking import lock_collection
 from regard.store.tables import CollectionRow, FaceRow, SubjectRow, UserModelRow, utcnow
 
 MAX_PAGE = 1000
@@ -162,17 +163,25 @@ class Store:
         faces: Sequence[NewFace],
         delete_by: datetime | None = None,
         in_transaction: Callable[[Session], object] | None = None,
+        admit: Callable[[int], None] | None = None,
     ) -> tuple[list[FaceRecord], list[int], int]:
         """Create or update the subject and store its new templates, all in one transaction.
 
-        ``in_transaction`` runs inside that transaction (the ledger entry that
-        records the enrollment commits with it, or neither does).  Returns the
-        records, their row ids and the subject's row id (for the index).
+        The transaction holds the collection's write lock from its first read, and
+        ``admit`` gets the collection's subject count as this write would leave it,
+        counted under that lock: raising there stores nothing, however many
+        writers race.  ``in_transaction`` runs inside the transaction (the ledger
+        entry that records the enrollment commits with it, or neither does).
+        Returns the records, their row ids and the subject's row id (for the index).
         """
         with self._tx() as s:
+            lock_collection(s, ref.id)
             subject = s.scalar(
                 select(SubjectRow).where(SubjectRow.collection_id == ref.id, SubjectRow.external_id == external_id)
             )
+            if admit is not None:
+                count = s.scalar(select(func.count()).select_from(SubjectRow).where(SubjectRow.collection_id == ref.id))
+                admit(int(count or 0) + (subject is None))
             if subject is None:
                 subject = SubjectRow(
                     collection_id=ref.id, external_id=external_id, display_name=display_name or external_id
@@ -369,23 +378,32 @@ class Store:
                 in_transaction(s, removed)
             return removed
 
-    def subject_remains(self, tenant: str, subject: str) -> int:
-        """How many subject rows and templates of this external id the tenant still holds."""
+    def subject_holdings(self, tenant: str, subject: str) -> dict[str, int]:
+        """Per collection of the tenant still holding this subject id: how many templates it has there."""
         with self._tx() as s:
-            subjects = s.scalar(
-                select(func.count())
+            rows = s.execute(
+                select(CollectionRow.name, func.count(FaceRow.id))
                 .select_from(SubjectRow)
-                .join(CollectionRow)
+                .join(CollectionRow, SubjectRow.collection_id == CollectionRow.id)
+                .outerjoin(FaceRow, FaceRow.subject_id == SubjectRow.id)
                 .where(CollectionRow.tenant == tenant, SubjectRow.external_id == subject)
-            )
-            faces = s.scalar(
-                select(func.count())
-                .select_from(FaceRow)
-                .join(SubjectRow)
-                .join(CollectionRow, FaceRow.collection_id == CollectionRow.id)
-                .where(CollectionRow.tenant == tenant, SubjectRow.external_id == subject)
-            )
-            return int(subjects or 0) + int(faces or 0)
+                .group_by(CollectionRow.name)
+            ).all()
+            return {name: int(count) for name, count in rows}
+
+    def scrub(self) -> bool:
+        """Push deleted rows out of SQLite's write-ahead log, so what was deleted is in no file any more.
+
+        With ``secure_delete`` (set on every connection) SQLite zeroes deleted
+        content in the database file; the WAL still holds the pages as they were
+        until a checkpoint copies them back and truncates it.  Returns whether the
+        WAL was emptied (False when a reader elsewhere kept it busy, or not SQLite).
+        """
+        if self.engine.dialect.name != "sqlite":
+            return False
+        with self.engine.connect() as conn:
+            busy, _, _ = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        return not busy
 
     def retention_counts(self, tenant: str, purpose: str | None, due_before: datetime) -> tuple[int, int]:
         """(templates stored, templates whose delete-by date falls before ``due_before``) of a tenant."""

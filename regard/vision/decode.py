@@ -7,6 +7,7 @@ import io
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -17,6 +18,8 @@ ImageSource = bytes | bytearray | memoryview | str | Path | np.ndarray
 
 _ORIENTATION = 0x0112  # EXIF tag
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF")
+# Greyscale modes deeper than 8 bits: Pillow's convert("RGB") clips them at 255, so most pixels turn white.
+HIGH_DEPTH_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I", "F"})
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,29 @@ def _check_pixels(width: int, height: int, limits: ImageLimits) -> None:
         )
 
 
+def _to_8_bit(image: Any) -> Any:
+    """Scale a 16-bit, 32-bit integer or float greyscale image to 8 bits (mode "L") instead of clipping it.
+
+    16-bit data (including 16-bit values in a 32-bit container) is divided by
+    257, floats in 0..1 multiplied by 255, data already in 0..255 kept; any
+    other range (negative values, wider integers) is stretched to 0..255.
+    """
+    from PIL import Image
+
+    values: np.ndarray = np.nan_to_num(np.asarray(image, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
+    scaled: np.ndarray
+    if image.mode.startswith("I;16") or (image.mode == "I" and low >= 0 and 255 < high <= 65535):
+        scaled = values / 257
+    elif image.mode == "F" and low >= 0 and high <= 1:
+        scaled = values * 255
+    elif low >= 0 and high <= 255:
+        scaled = values
+    else:
+        scaled = (values - low) * (255 / (high - low)) if high > low else np.zeros_like(values)
+    return Image.fromarray(np.clip(np.rint(scaled), 0, 255).astype(np.uint8))
+
+
 def _from_bytes(data: bytes, limits: ImageLimits) -> DecodedImage:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -98,6 +124,8 @@ def _from_bytes(data: bytes, limits: ImageLimits) -> DecodedImage:
             upright: Image.Image = image
             if image.getexif().get(_ORIENTATION, 1) != 1:
                 upright = ImageOps.exif_transpose(image) or image
+            if upright.mode in HIGH_DEPTH_MODES:
+                upright = _to_8_bit(upright)
             rgb = upright if upright.mode == "RGB" else upright.convert("RGB")
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageTooLargeError(f"image rejected as a decompression bomb: {exc}") from exc
