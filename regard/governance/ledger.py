@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from regard.store.governance_tables import LedgerCheckpointRow, LedgerEntryRow
@@ -110,6 +110,11 @@ def entries(session: Session, tenant: str, after_seq: int = 0, limit: int | None
         query = query.limit(limit)
     for row in session.scalars(query):
         yield LedgerEntry(row.tenant, row.seq, row.at, json.loads(row.body), row.prev_hash, row.entry_hash)
+
+
+def length(session: Session, tenant: str) -> int:
+    """How many entries the tenant's chain holds."""
+    return int(session.scalar(select(func.count()).where(LedgerEntryRow.tenant == tenant)) or 0)
 
 
 # -- signing -------------------------------------------------------------------------------------

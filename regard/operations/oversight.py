@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from regard.backends.calibration import fmr_at
@@ -119,6 +119,8 @@ class OversightOperations:
                 ctx.tenant, subject=subject, collections=collections, in_transaction=record
             )
             self._drop_from_indexes(ctx.tenant, removed)
+        if collections is None:  # a stored answer to a retried enrollment names the subject too
+            self._p.store.idempotency.forget_subject(ctx.tenant, subject)
         remaining = self._p.store.subject_remains(ctx.tenant, subject) if collections is None else 0
         entry = entry_box[0]
         receipt = ErasureReceipt(
@@ -161,6 +163,7 @@ class OversightOperations:
                 by_tenant.setdefault(r.tenant, []).append(r)
             for tenant, items in by_tenant.items():
                 self._drop_from_indexes(tenant, items)
+        self._p.store.idempotency.forget_before(when - timedelta(hours=self._p.settings.idempotency_ttl_h))
         for tenant, items in by_tenant.items():
             self._guard.record(
                 replace(ctx, tenant=tenant, purpose="retention"),
@@ -222,6 +225,20 @@ class OversightOperations:
 
         status: str = self._gov.in_transaction(work)
         return status
+
+    def review_image(self, case_id: str, ctx: CallContext, subject: str | None = None) -> bytes | None:
+        """The probe's thumbnail, or a candidate's best face's (None when thumbnails were not kept)."""
+        self._guard.require(ctx, Operation.REVIEW)
+        case = self._load_case(ctx.tenant, case_id)
+        if subject is None:
+            return case.probe_thumbnail
+        candidate = next((c for c in case.candidates if c["subject"] == subject), None)
+        if candidate is None:
+            raise NotFoundError(f"'{subject}' is not a candidate of case '{case_id}'")
+        try:
+            return self._p.store.face(ctx.tenant, candidate["face_id"])[0].thumbnail_jpeg
+        except NotFoundError:  # erased since the search: nothing left to show
+            return None
 
     def review_result(self, case_id: str, ctx: CallContext) -> review.ReviewCase:
         """The case as the requester sees it: only candidates confirmed by enough reviewers are released."""
