@@ -87,6 +87,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        app.openapi()  # built once here (the metrics' route templates come from it), not on the first request
         job = None
         if run_retention:
             job = RetentionJob(regard, settings.purge_interval_h * 3600, settings.data_dir / "retention.lock")

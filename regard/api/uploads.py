@@ -41,27 +41,32 @@ class BodyLimit:
             await _refuse(scope, send, f"the request body of {int(declared)} bytes exceeds the limit of {limit} bytes")
             return
         seen = 0
-        started = False
+        overflowed = False
+        answered = False
 
         async def capped_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, overflowed
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
+                    overflowed = True
                     raise _Overflow
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
+        async def replacing_send(message: Message) -> None:
+            # The framework may turn the overflow into an error of its own: answer 413 instead, once.
+            nonlocal answered
+            if not overflowed:
+                await send(message)
+            elif not answered:
+                answered = True
+                await _refuse(scope, send, f"the request body exceeds the limit of {limit} bytes")
 
         try:
-            await self.app(scope, capped_receive, tracking_send)
+            await self.app(scope, capped_receive, replacing_send)
         except _Overflow:
-            if not started:
+            if not answered:
                 await _refuse(scope, send, f"the request body exceeds the limit of {limit} bytes")
 
 

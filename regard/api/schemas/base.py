@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
 
@@ -28,3 +29,19 @@ class Paged(BaseModel, Generic[T]):
     offset: int = Field(description="Index of the first item of this page.")
     limit: int = Field(description="Most items per page.")
     next: str | None = Field(description="URL of the next page; null on the last page.")
+
+
+def _as_utc(value: datetime) -> datetime:
+    # The store keeps naive UTC; RFC 3339 (OpenAPI's date-time) needs the offset said.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _as_naive_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo is not None else value
+
+
+Timestamp = Annotated[datetime, AfterValidator(_as_utc)]
+"""A time in a response: UTC, with its offset."""
+
+InputTime = Annotated[datetime, AfterValidator(_as_naive_utc)]
+"""A time in a request: any offset, stored as UTC (a time without an offset is taken as UTC)."""

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, Field
 
-from regard.api.schemas.base import example
+from regard.api.schemas.base import Timestamp, example
 from regard.domain import CollectionInfo, SubjectInfo
 
 
@@ -22,14 +20,14 @@ class CollectionOut(BaseModel):
         name="staff",
         model="sface",
         description="People who may open the door",
-        created_at="2026-11-29T10:00:00",
+        created_at="2026-11-29T10:00:00Z",
         subject_count=12,
         face_count=30,
     )
     name: str
     model: str
     description: str
-    created_at: datetime
+    created_at: Timestamp
     subject_count: int
     face_count: int
 
@@ -50,13 +48,13 @@ class SubjectOut(BaseModel):
         collection="staff",
         subject="eileen",
         display_name="Eileen Collins",
-        created_at="2026-11-29T10:00:00",
+        created_at="2026-11-29T10:00:00Z",
         face_count=3,
     )
     collection: str
     subject: str
     display_name: str
-    created_at: datetime
+    created_at: Timestamp
     face_count: int
 
     @classmethod

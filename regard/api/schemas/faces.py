@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from regard.api.schemas.base import example
+from regard.api.schemas.base import Timestamp, example
 from regard.domain import (
     ComparePair,
     Comparison,
@@ -184,7 +183,7 @@ class StoredFaceOut(BaseModel):
         confidence=0.93,
         quality_level="high",
         image_sha256="0" * 64,
-        created_at="2026-11-29T10:00:00",
+        created_at="2026-11-29T10:00:00Z",
         has_thumbnail=True,
     )
     face_id: str
@@ -195,7 +194,7 @@ class StoredFaceOut(BaseModel):
     confidence: float
     quality_level: str
     image_sha256: str
-    created_at: datetime
+    created_at: Timestamp
     has_thumbnail: bool = Field(description="A thumbnail is kept: GET .../faces/{face_id}/thumbnail.")
 
     @classmethod

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from regard.api.schemas.base import example
+from regard.api.schemas.base import Timestamp, example
 from regard.governance.keys import KeyInfo, NewKey
 from regard.governance.policy import PolicyDecision
 from regard.governance.purposes import Purpose
 from regard.governance.repository import Application, PolicyVersion
 from regard.governance.roles import Operation
 
-NOW = "2026-11-29T10:00:00"
+NOW = "2026-11-29T10:00:00Z"
 
 
 class TenantCreate(BaseModel):
@@ -58,7 +57,7 @@ class KeyOut(BaseModel):
         owner="alice",
         roles=["operator"],
         created_at=NOW,
-        expires_at="2027-11-29T10:00:00",
+        expires_at="2027-11-29T10:00:00Z",
         revoked_at=None,
     )
     key_id: str
@@ -66,9 +65,9 @@ class KeyOut(BaseModel):
     label: str
     owner: str
     roles: list[str]
-    created_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None
+    created_at: Timestamp
+    expires_at: Timestamp | None
+    revoked_at: Timestamp | None
 
     @classmethod
     def of(cls, k: KeyInfo) -> KeyOut:
@@ -140,7 +139,7 @@ class PolicyVersionOut(BaseModel):
     version: str
     sha256: str
     applied_by: str
-    created_at: datetime
+    created_at: Timestamp
     document: str
 
     @classmethod
@@ -232,10 +231,10 @@ class ApplicationOut(BaseModel):
     justification: str
     status: str
     submitted_by: str
-    submitted_at: datetime
+    submitted_at: Timestamp
     decided_by: str | None
     decision_reason: str | None
-    expires_at: datetime | None
+    expires_at: Timestamp | None
 
     @classmethod
     def of(cls, a: Application) -> ApplicationOut:

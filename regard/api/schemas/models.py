@@ -87,7 +87,7 @@ class DeploymentOut(BaseModel):
         threshold=0.4244,
         report_sha256="0" * 64,
         activated_by="alice",
-        activated_at="2026-11-29T10:00:00",
+        activated_at="2026-11-29T10:00:00Z",
         active=True,
         summary={"dataset": "LFW"},
     )

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from regard.api.schemas.base import example
+from regard.api.schemas.base import InputTime, Timestamp, example
 from regard.governance.consent import Consent
 from regard.governance.review import ReviewCase
 from regard.operations.oversight import ErasureReceipt, PurgeReport
 
-NOW = "2026-11-29T10:00:00"
+NOW = "2026-11-29T10:00:00Z"
 
 
 class ConsentCreate(BaseModel):
@@ -21,8 +20,8 @@ class ConsentCreate(BaseModel):
     purposes: list[str] = Field(min_length=1)
     evidence_ref: str = Field(max_length=1000, description="Where the evidence is (signed form, log entry).")
     scope: str = Field("", max_length=4000)
-    given_at: datetime | None = None
-    expires_at: datetime | None = None
+    given_at: InputTime | None = None
+    expires_at: InputTime | None = None
 
 
 class ConsentOut(BaseModel):
@@ -40,10 +39,10 @@ class ConsentOut(BaseModel):
     subject: str
     scope: str
     purposes: list[str]
-    given_at: datetime
+    given_at: Timestamp
     evidence_ref: str
-    expires_at: datetime | None
-    withdrawn_at: datetime | None
+    expires_at: Timestamp | None
+    withdrawn_at: Timestamp | None
 
     @classmethod
     def of(cls, c: Consent) -> ConsentOut:
@@ -89,7 +88,7 @@ class ErasureReceiptOut(BaseModel):
     tenant: str
     subject: str
     reason: str
-    at: datetime
+    at: Timestamp
     collections: list[str]
     face_ids: list[str]
     thumbnails: int
@@ -121,7 +120,7 @@ class ErasureReceiptOut(BaseModel):
 
 class PurgeOut(BaseModel):
     model_config = example(at=NOW, templates=3, by_tenant={"acme": 3})
-    at: datetime
+    at: Timestamp
     templates: int = Field(description="Templates past their delete-by date that were deleted.")
     by_tenant: dict[str, int]
 
@@ -158,7 +157,7 @@ class ReviewActionOut(BaseModel):
     subject: str
     action: str
     justification: str
-    at: datetime
+    at: Timestamp
 
 
 class ReviewCaseOut(BaseModel):
@@ -184,7 +183,7 @@ class ReviewCaseOut(BaseModel):
     collection: str
     purpose: str
     requested_by: str
-    created_at: datetime
+    created_at: Timestamp
     probe_sha256: str
     probe_thumbnail: str = Field(description="URL of the probe's face thumbnail.")
     model: str

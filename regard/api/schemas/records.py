@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from regard.api.schemas.base import example
+from regard.api.schemas.base import Timestamp, example
 from regard.governance.ledger import LedgerEntry, Verification
 from regard.governance.report import AccountabilityReport
 
@@ -106,7 +105,7 @@ class ReportOut(BaseModel):
     model_config = example(
         tenant="acme",
         purpose_filter=None,
-        generated_at="2026-11-29T10:00:00",
+        generated_at="2026-11-29T10:00:00Z",
         policy_version="built-in",
         policy_history=[],
         purposes=[],
@@ -121,7 +120,7 @@ class ReportOut(BaseModel):
     )
     tenant: str
     purpose_filter: str | None
-    generated_at: datetime
+    generated_at: Timestamp
     policy_version: str
     policy_history: list[dict[str, Any]]
     purposes: list[dict[str, Any]]
