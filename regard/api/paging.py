@@ -47,7 +47,7 @@ class Window:
         )
 
 
-def window(
+async def window(
     request: Request,
     offset: Annotated[int, Query(ge=0, le=2**31, description="Index of the first item.")] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Most items per page.")] = 100,
