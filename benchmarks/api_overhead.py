@@ -79,6 +79,7 @@ def measure_block(
         "paired_difference_p50_ms": round(1000 * statistics.median(differences), 3),
         "library_cpu_ms": round(1000 * cpu["library"] / calls, 3),
         "api_cpu_ms": round(1000 * (cpu["api"] + server_cpu) / calls, 3),
+        "api_client_cpu_ms": round(1000 * cpu["api"] / calls, 3),
         "cpu_difference_ms": round(1000 * (cpu["api"] + server_cpu - cpu["library"]) / calls, 3),
     }
 

@@ -71,16 +71,7 @@ class KeyOut(BaseModel):
 
     @classmethod
     def of(cls, k: KeyInfo) -> KeyOut:
-        return cls(
-            key_id=k.key_id,
-            tenant=k.tenant,
-            label=k.label,
-            owner=k.owner,
-            roles=list(k.roles),
-            created_at=k.created_at,
-            expires_at=k.expires_at,
-            revoked_at=k.revoked_at,
-        )
+        return cls.model_validate(k, from_attributes=True)
 
 
 PURPOSE = {
@@ -113,17 +104,7 @@ class PurposeOut(PurposeCreate):
 
     @classmethod
     def of(cls, p: Purpose) -> PurposeOut:
-        return cls(
-            name=p.name,
-            category=p.category.value,
-            legal_basis=p.legal_basis.value,
-            data_subjects=p.data_subjects,
-            retention_days=p.retention_days,
-            max_collection_subjects=p.max_collection_subjects,
-            consequential=p.consequential,
-            description=p.description,
-            declared_by=p.declared_by,
-        )
+        return cls.model_validate(p, from_attributes=True)
 
 
 POLICY_YAML = "version: '2026-02'\nconsequential:\n  reviewers: 2\n"
@@ -144,9 +125,7 @@ class PolicyVersionOut(BaseModel):
 
     @classmethod
     def of(cls, v: PolicyVersion) -> PolicyVersionOut:
-        return cls(
-            version=v.version, sha256=v.sha256, applied_by=v.applied_by, created_at=v.created_at, document=v.document
-        )
+        return cls.model_validate(v, from_attributes=True)
 
 
 class PolicyOut(BaseModel):
@@ -238,16 +217,4 @@ class ApplicationOut(BaseModel):
 
     @classmethod
     def of(cls, a: Application) -> ApplicationOut:
-        return cls(
-            id=a.id,
-            kind=a.kind,
-            purpose=a.purpose,
-            requested=a.requested,
-            justification=a.justification,
-            status=a.status,
-            submitted_by=a.submitted_by,
-            submitted_at=a.submitted_at,
-            decided_by=a.decided_by,
-            decision_reason=a.decision_reason,
-            expires_at=a.expires_at,
-        )
+        return cls.model_validate(a, from_attributes=True)

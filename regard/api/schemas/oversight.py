@@ -46,16 +46,7 @@ class ConsentOut(BaseModel):
 
     @classmethod
     def of(cls, c: Consent) -> ConsentOut:
-        return cls(
-            id=c.id,
-            subject=c.subject,
-            scope=c.scope,
-            purposes=list(c.purposes),
-            given_at=c.given_at,
-            evidence_ref=c.evidence_ref,
-            expires_at=c.expires_at,
-            withdrawn_at=c.withdrawn_at,
-        )
+        return cls.model_validate(c, from_attributes=True)
 
 
 class ErasureRequest(BaseModel):
@@ -100,22 +91,7 @@ class ErasureReceiptOut(BaseModel):
 
     @classmethod
     def of(cls, r: ErasureReceipt | dict[str, Any]) -> ErasureReceiptOut:
-        if isinstance(r, dict):
-            return cls.model_validate(r)
-        return cls(
-            tenant=r.tenant,
-            subject=r.subject,
-            reason=r.reason,
-            at=r.at,
-            collections=r.collections,
-            face_ids=r.face_ids,
-            thumbnails=r.thumbnails,
-            index_entries=r.index_entries,
-            ledger_seq=r.ledger_seq,
-            ledger_hash=r.ledger_hash,
-            verified_absent=r.verified_absent,
-            consents_withdrawn=r.consents_withdrawn,
-        )
+        return cls.model_validate(r, from_attributes=not isinstance(r, dict))
 
 
 class PurgeOut(BaseModel):
@@ -126,7 +102,7 @@ class PurgeOut(BaseModel):
 
     @classmethod
     def of(cls, r: PurgeReport) -> PurgeOut:
-        return cls(at=r.at, templates=r.templates, by_tenant=dict(r.by_tenant))
+        return cls.model_validate(r, from_attributes=True)
 
 
 CANDIDATE = {

@@ -31,7 +31,7 @@ class LedgerEntryOut(BaseModel):
 
     @classmethod
     def of(cls, e: LedgerEntry) -> LedgerEntryOut:
-        return cls(tenant=e.tenant, seq=e.seq, at=e.at, fields=e.fields, prev_hash=e.prev_hash, entry_hash=e.entry_hash)
+        return cls.model_validate(e, from_attributes=True)
 
 
 class LedgerPage(BaseModel):
@@ -63,7 +63,7 @@ class VerificationOut(BaseModel):
 
     @classmethod
     def of(cls, v: Verification) -> VerificationOut:
-        return cls(tenant=v.tenant, entries=v.entries, checkpoints=v.checkpoints, ok=v.ok, problems=list(v.problems))
+        return cls.model_validate(v, from_attributes=True)
 
 
 class PublicKeyOut(BaseModel):
