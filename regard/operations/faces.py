@@ -225,14 +225,18 @@ class FaceOperations:
         outcome = EnrollResult(ref.name, subject, [], unindexed, empty)
 
         def in_transaction(session: Any, indexed: list[FaceRecord]) -> None:
-            self._p.governance.record(ctx.tenant, fields, session)
+            # The key first: its insert opens the write transaction before the ledger reads its last entry.
             if claim is not None:
                 claim.remember(session, replace(outcome, indexed=indexed))
+            self._p.governance.record(ctx.tenant, fields, session)
 
         if new_faces:
             indexed = self._store_faces(ref, subject, display_name, new_faces, ctx, in_transaction)
             return replace(outcome, indexed=indexed)
-        self._p.governance.in_transaction(lambda session: in_transaction(session, []))
+        if claim is None:
+            self._p.governance.record(ctx.tenant, fields)  # nothing stored: the ledger entry alone, with retries
+        else:
+            self._p.governance.in_transaction(lambda session: in_transaction(session, []))
         return outcome
 
     def _enrollable(
