@@ -149,8 +149,14 @@ def _http(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, exc.status_code, code, str(exc.detail), dict(exc.headers or {}) or None)
 
 
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # A bug: the same shape, no internals (the traceback goes to the server's log).
+    return problem_response(request, 500, "internal_error", "the server failed to answer; the error is in its log")
+
+
 def install(app: FastAPI) -> None:
     """Route every error through problem+json."""
+    app.add_exception_handler(Exception, _unexpected)
     app.add_exception_handler(errors.RegardError, _regard_error)
     app.add_exception_handler(ApiProblem, _api_problem)
     app.add_exception_handler(RequestValidationError, _validation)

@@ -175,8 +175,23 @@ class Store:
         ``in_transaction`` runs inside that transaction with the new records (the
         ledger entry that records the enrollment commits with it, or neither
         does).  Returns the records, their row ids and the subject's row id (for
-        the index).
+        the index).  When another process creates the same new subject first,
+        the transaction rolls back whole and runs once more, joining it.
         """
+        try:
+            return self._add_faces(ref, external_id, display_name, faces, delete_by, in_transaction)
+        except IntegrityError:
+            return self._add_faces(ref, external_id, display_name, faces, delete_by, in_transaction)
+
+    def _add_faces(
+        self,
+        ref: CollectionRef,
+        external_id: str,
+        display_name: str | None,
+        faces: Sequence[NewFace],
+        delete_by: datetime | None,
+        in_transaction: Callable[[Session, list[FaceRecord]], object] | None,
+    ) -> tuple[list[FaceRecord], list[int], int]:
         with self._tx() as s:
             subject = s.scalar(
                 select(SubjectRow).where(SubjectRow.collection_id == ref.id, SubjectRow.external_id == external_id)

@@ -84,3 +84,17 @@ def test_real_errors_through_real_routes(api: Api, photo: bytes, cat: np.ndarray
     is_problem(api.call("GET", "/v1/no-such-route"), 404, "not_found")
     is_problem(api.call("PATCH", "/v1/collections"), 405, "method_not_allowed")
     is_problem(api.call("GET", "/v1/report", key="auditor", headers={"Accept": "image/png"}), 406, "not_acceptable")
+
+
+def test_a_bug_is_a_problem_too(tmp_path: Path, model_cache: Path) -> None:
+    def raising(app: FastAPI) -> None:
+        @app.get("/bug")
+        def _bug() -> None:
+            raise ZeroDivisionError("internal detail")
+
+    with (
+        make_service(tmp_path, model_cache) as svc,
+        TestClient(create_app(service=svc, extensions=[raising]), raise_server_exceptions=False) as client,
+    ):
+        body = is_problem(client.get("/bug"), 500, "internal_error")
+    assert "internal detail" not in body["detail"]

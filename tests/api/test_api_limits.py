@@ -55,14 +55,14 @@ def test_too_many_images_in_one_call(small: Api, photo: bytes) -> None:
 
 
 def test_rate_limits_per_key_with_retry_after(tmp_path: Path, model_cache: Path) -> None:
-    svc = make_service(tmp_path, model_cache, rate_limit_per_s=0.5, rate_limit_burst=3)
+    svc = make_service(tmp_path, model_cache, rate_limit_per_s=0.2, rate_limit_burst=3)
     with svc, TestClient(create_app(service=svc)) as client:
         harness = Api(client, svc, issue_keys(svc))
         statuses = [harness.call("GET", "/v1/collections").status_code for _ in range(4)]
         assert statuses == [200, 200, 200, 429]
         limited = harness.call("GET", "/v1/collections")
         body = is_problem(limited, 429, "rate_limited")
-        assert 1 <= int(limited.headers["retry-after"]) <= 2, body
+        assert 1 <= int(limited.headers["retry-after"]) <= 5, body  # a token every 5 s
         # Another key has its own bucket; health checks are never limited.
         assert harness.call("GET", "/v1/collections", key="admin").status_code == 200
         assert all(client.get("/healthz").status_code == 200 for _ in range(10))
