@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Header, Path, UploadFile
+from fastapi import APIRouter, File, Form, Header, Path, Response, UploadFile
 
 from regard.api.auth import Caller, Service
+from regard.api.responses import send
 from regard.api.schemas.faces import EnrollResponse
 from regard.api.uploads import read_images
 
@@ -35,7 +36,7 @@ def enroll(
             description="A retry with the same key and request returns the first response and stores nothing twice.",
         ),
     ] = None,
-) -> EnrollResponse:
+) -> Response:
     """All or nothing: every image is decoded before anything is stored.  Faces that were found and not
     enrolled are listed in `unindexed_faces` with their reasons; images without a face in `images_without_faces`."""
     settings = regard.settings
@@ -49,4 +50,4 @@ def enroll(
         max_faces_per_image=max_faces_per_image,
         idempotency_key=idempotency_key,
     )
-    return EnrollResponse.of(result)
+    return send(EnrollResponse.of(result), 201)
