@@ -247,3 +247,35 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, float):
         return round(value, 6)
     return value
+
+
+def _face_from_json(d: dict[str, Any]) -> DetectedFace:
+    q = d.get("quality")
+    quality = (
+        Quality(
+            q["sharpness"],
+            q["brightness"],
+            Pose(**q["pose"]),
+            q["face_px"],
+            QualityLevel(q["level"]),
+            tuple(UnindexedReason(r) for r in q["reasons"]),
+        )
+        if q
+        else None
+    )
+    box = tuple(d["box"])
+    landmarks = tuple(tuple(p) for p in d["landmarks"])
+    return DetectedFace(box, landmarks, d["confidence"], quality)  # type: ignore[arg-type]
+
+
+def enroll_result_from_json(d: dict[str, Any]) -> EnrollResult:
+    """The inverse of ``to_jsonable`` for an enrollment (its result is kept to answer a retried request)."""
+    indexed = [
+        FaceRecord(**{**r, "box": tuple(r["box"]), "created_at": datetime.fromisoformat(r["created_at"])})
+        for r in d["indexed"]
+    ]
+    unindexed = [
+        UnindexedFace(_face_from_json(u["face"]), tuple(UnindexedReason(r) for r in u["reasons"]), u["source"])
+        for u in d["unindexed"]
+    ]
+    return EnrollResult(d["collection"], d["subject"], indexed, unindexed, list(d["images_without_faces"]))

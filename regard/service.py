@@ -18,7 +18,16 @@ from regard.backends.registry import ModelRegistry
 from regard.backends.runtime import RuntimeOptions
 from regard.backends.specs import ModelSpec
 from regard.context import CallContext
-from regard.domain import CollectionInfo, Comparison, Decision, Detection, EnrollResult, Page, SearchResult
+from regard.domain import (
+    CollectionInfo,
+    Comparison,
+    Decision,
+    Detection,
+    EnrollResult,
+    FaceRecord,
+    Page,
+    SearchResult,
+)
 from regard.engine import FaceEngine
 from regard.governance.consent import Consent
 from regard.governance.keys import KeyInfo, NewKey
@@ -34,7 +43,7 @@ from regard.governance.verification import Verification
 from regard.guard import Guard
 from regard.index.catalog import IndexCatalog
 from regard.models_io import spec_from_dict
-from regard.operations.administration import AdministrationOperations
+from regard.operations.administration import AdministrationOperations, Readiness
 from regard.operations.collections import CollectionOperations
 from regard.operations.erasure import ErasureOperations, ErasureReceipt, PurgeReport
 from regard.operations.faces import FaceOperations
@@ -130,6 +139,7 @@ class Regard:
         display_name: str | None = None,
         max_faces_per_image: int = 1,
         provenance: str = "upload",
+        idempotency_key: str | None = None,
     ) -> EnrollResult:
         """Add the faces of ``images`` to ``subject`` (created on first use), all or nothing.
 
@@ -137,7 +147,9 @@ class Regard:
         rest are reported unindexed with EXCEEDS_MAX_FACES, and candidates of
         low quality with their reasons.  Every image is decoded before anything
         is written, so a bad file stores nothing.  ``provenance`` says where the
-        images come from; scraped images are refused.
+        images come from; scraped images are refused.  With ``idempotency_key``
+        a retry of the same request returns the first result and stores nothing
+        twice (a different request under the same key is a ``ConflictError``).
         """
         return self._faces.enroll(
             collection,
@@ -147,6 +159,7 @@ class Regard:
             display_name=display_name,
             max_faces_per_image=max_faces_per_image,
             provenance=provenance,
+            idempotency_key=idempotency_key,
         )
 
     def search(
@@ -209,6 +222,10 @@ class Regard:
     ) -> Page:
         return self._collections.list_faces(collection, ctx, subject=subject, offset=offset, limit=limit)
 
+    def face(self, face_id: str, ctx: CallContext) -> FaceRecord:
+        """One stored face of the tenant, with its thumbnail when thumbnails are kept."""
+        return self._collections.face(face_id, ctx)
+
     def delete_faces(self, collection: str, face_ids: Sequence[str], ctx: CallContext) -> int:
         """Delete templates and their index entries; returns how many were removed."""
         return self._collections.delete_faces(collection, face_ids, ctx)
@@ -246,6 +263,10 @@ class Regard:
 
     def revoke_api_key(self, key_id: str, ctx: CallContext) -> None:
         self._admin.revoke_api_key(key_id, ctx)
+
+    def readiness(self) -> Readiness:
+        """Whether the database answers and the configured models are installed (for health checks)."""
+        return self._admin.readiness()
 
     def authenticate(
         self,
@@ -401,6 +422,10 @@ class Regard:
         """
         return self._oversight.review_candidate(case_id, subject, action, justification, ctx)
 
+    def review_image(self, case_id: str, ctx: CallContext, subject: str | None = None) -> bytes | None:
+        """The probe's face thumbnail (JPEG) of a case, or a candidate's when ``subject`` is given."""
+        return self._oversight.review_image(case_id, ctx, subject)
+
     def review_result(self, case_id: str, ctx: CallContext) -> ReviewCase:
         """The case as the requester sees it: only confirmed candidates are released."""
         return self._oversight.review_result(case_id, ctx)
@@ -423,6 +448,10 @@ class Regard:
 
     def ledger_entries(self, ctx: CallContext, after_seq: int = 0, limit: int | None = None) -> list[LedgerEntry]:
         return self._records.ledger_entries(ctx, after_seq, limit)
+
+    def ledger_length(self, ctx: CallContext) -> int:
+        """How many entries the tenant's ledger holds."""
+        return self._records.ledger_length(ctx)
 
     def export_ledger(self, ctx: CallContext) -> Iterator[str]:
         """The tenant's ledger as JSON Lines, one line per entry, streamed."""

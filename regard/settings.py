@@ -94,6 +94,17 @@ class Settings(BaseSettings):
     )
     ledger_checkpoint_every: int = Field(100, ge=1, description="Sign a checkpoint every N ledger entries per tenant.")
 
+    serve_host: str = Field("127.0.0.1", description="Address `regard serve` listens on.")
+    serve_port: int = Field(8000, ge=1, le=65535, description="Port `regard serve` listens on.")
+    serve_workers: int = Field(1, ge=1, le=64, description="Worker processes of `regard serve`.")
+    max_request_bytes: int = Field(100 * 1024 * 1024, gt=0, description="Largest request body, bytes.")
+    max_images_per_request: int = Field(10, ge=1, le=1000, description="Most images in one enrollment request.")
+    max_model_bytes: int = Field(512 * 1024 * 1024, gt=0, description="Largest model or report upload, bytes.")
+    rate_limit_per_s: float = Field(20.0, ge=0, description="Calls per second per API key, all workers; 0: off.")
+    rate_limit_burst: int = Field(40, ge=1, description="Calls an API key may make at once before being limited.")
+    idempotency_ttl_h: float = Field(24.0, gt=0, description="Hours an idempotency key's first answer is kept.")
+    purge_interval_h: float = Field(24.0, ge=0, description="Hours between the server's retention purges; 0: off.")
+
     def resolved_ledger_key_file(self) -> Path:
         """The signing key: the setting, else ``~/.config/regard/ledger-ed25519.pem``.
 

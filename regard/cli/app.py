@@ -6,7 +6,19 @@ from pathlib import Path
 
 import typer
 
-from regard.cli import audit, benchmark, collections, demo, detect, enroll, faces, governance, models, oversight
+from regard.cli import (
+    audit,
+    benchmark,
+    collections,
+    demo,
+    detect,
+    enroll,
+    faces,
+    governance,
+    models,
+    oversight,
+    serve,
+)
 from regard.cli.errors import handles_errors
 from regard.cli.state import state
 
@@ -60,6 +72,7 @@ app.add_typer(oversight.ledger_app, name="ledger")
 app.command("erase")(oversight.erase)
 app.command("purge")(oversight.purge)
 app.command("report")(oversight.report)
+app.command("serve")(serve.serve)
 
 
 def run() -> None:

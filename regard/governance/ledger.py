@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from regard.governance.signing import SignedCheckpoint, canonical
@@ -132,6 +132,11 @@ def entries(session: Session, tenant: str, after_seq: int = 0, limit: int | None
 def checkpoint_due(seq: int, fields: LedgerFields, every: int) -> bool:
     """Whether the entry just appended is signed at once: every ``every`` entries, and after consequential ones."""
     return seq % every == 0 or fields.decision == "review" or fields.operation in CHECKPOINTED_OPERATIONS
+
+
+def length(session: Session, tenant: str) -> int:
+    """How many entries the tenant's chain holds."""
+    return int(session.scalar(select(func.count()).where(LedgerEntryRow.tenant == tenant)) or 0)
 
 
 def last_entry(session: Session | Connection, tenant: str) -> tuple[int, str] | None:

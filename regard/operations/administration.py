@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from regard.context import CallContext
-from regard.errors import InvalidInputError, PermissionDeniedError, PolicyDeniedError
+from regard.errors import InvalidInputError, PermissionDeniedError, PolicyDeniedError, RegardError
 from regard.governance.keys import KeyInfo, NewKey
 from regard.governance.policy import PolicyDecision
 from regard.governance.purposes import Category, LegalBasis, Purpose
@@ -16,11 +19,41 @@ from regard.operations.collections import check_name
 from regard.operations.parts import Parts
 
 
+@dataclass(frozen=True)
+class Readiness:
+    """What a load balancer asks before sending calls: can this process serve them."""
+
+    database: bool
+    models: dict[str, bool]
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ready(self) -> bool:
+        return self.database and all(self.models.values())
+
+
 class AdministrationOperations:
     def __init__(self, parts: Parts) -> None:
         self._p = parts
         self._guard = parts.guard
         self._gov = parts.governance
+
+    def readiness(self) -> Readiness:
+        """The database answers a query, and the configured detector and embedder are installed."""
+        problems = []
+        try:
+            database = self._p.store.ping()
+        except (RegardError, SQLAlchemyError) as exc:
+            database = False
+            problems.append(f"database: {exc}")
+        models = {}
+        for model_id in (self._p.settings.detector, self._p.settings.embedder):
+            try:
+                models[model_id] = self._p.registry.available(model_id)
+            except RegardError as exc:
+                models[model_id] = False
+                problems.append(f"model {model_id}: {exc}")
+        return Readiness(database, models, problems)
 
     # -- tenants and keys ------------------------------------------------------------------------
     def create_tenant(self, tenant: str, ctx: CallContext, display_name: str = "") -> None:

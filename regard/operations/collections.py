@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from regard.context import CallContext
-from regard.domain import CollectionInfo, Page
+from regard.domain import CollectionInfo, FaceRecord, Page
 from regard.errors import InvalidInputError
 from regard.governance.roles import Operation
 from regard.operations.parts import Parts
@@ -63,6 +63,10 @@ class CollectionOperations:
     ) -> Page:
         self._guard.require(ctx, Operation.READ)
         return self._p.store.list_faces(self._p.store.collection(ctx.tenant, collection), subject, offset, limit)
+
+    def face(self, face_id: str, ctx: CallContext) -> FaceRecord:
+        self._guard.require(ctx, Operation.READ)
+        return self._p.store.face(ctx.tenant, face_id)[0]
 
     def delete_faces(self, collection: str, face_ids: Sequence[str], ctx: CallContext) -> int:
         ref = self._managed(collection, ctx)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from regard.context import CallContext
@@ -14,6 +14,7 @@ from regard.governance.ledger import LedgerEntry
 from regard.governance.repository import utcnow
 from regard.governance.roles import Operation
 from regard.operations.parts import Parts
+from regard.store.idempotency import IdempotencyRecords
 
 if TYPE_CHECKING:
     from regard.store.repository import RemovedFace
@@ -98,6 +99,7 @@ class ErasureOperations:
 
         def in_transaction(session: Any, removed: list[RemovedFace]) -> None:
             erased.voided = review.forget_subject(session, ctx.tenant, subject, scope)
+            IdempotencyRecords.forget_subject(session, ctx.tenant, subject)  # stored answers name the subject too
             erased.consents_ended = len(consent.end(session, ctx.tenant, subject, utcnow())) if scope is None else 0
             result = {
                 "subject": subject,
@@ -190,5 +192,6 @@ class ErasureOperations:
                 decision,
                 result={"templates": len(items), "faces": [r.face_id for r in items][:1000]},
             )
-        scrubbed = self._p.store.scrub() if removed else False
+        dropped = self._p.store.idempotency.forget_before(when - timedelta(hours=self._p.settings.idempotency_ttl_h))
+        scrubbed = self._p.store.scrub() if removed or dropped else False
         return PurgeReport(when, len(removed), {t: len(v) for t, v in by_tenant.items()}, scrubbed)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlalchemy.exc import IntegrityError
 
 from regard.backends.calibration import score_to_similarity, similarity_to_score, threshold_for
 from regard.backends.specs import ModelSpec
@@ -27,14 +28,16 @@ from regard.domain import (
     SubjectMatch,
     UnindexedFace,
     UnindexedReason,
+    enroll_result_from_json,
+    to_jsonable,
 )
 from regard.errors import InvalidImageError, InvalidInputError, ModelMismatchError, NoFaceError
 from regard.governance import review
-from regard.governance.ledger import LedgerFields
 from regard.governance.policy import SUBJECTS, PolicyDecision
 from regard.governance.repository import utcnow
 from regard.governance.roles import Operation
 from regard.guard import admission
+from regard.operations import idempotency
 from regard.operations.parts import Parts
 from regard.store.repository import CollectionRef, NewFace
 from regard.vision.decode import DecodedImage, ImageSource
@@ -151,6 +154,38 @@ class FaceOperations:
         display_name: str | None = None,
         max_faces_per_image: int = 1,
         provenance: str = "upload",
+        idempotency_key: str | None = None,
+    ) -> EnrollResult:
+        if idempotency_key is None:
+            return self._enroll(collection, subject, images, ctx, display_name, max_faces_per_image, provenance, None)
+        self._guard.require(ctx, Operation.ENROLL)
+        claim = idempotency.Claim.of(
+            ctx, idempotency_key, collection, subject, images, display_name, max_faces_per_image, provenance
+        )
+        replay = claim.replay(self._p.store.idempotency)
+        if replay is not None:
+            return replay
+        try:
+            result = self._enroll(
+                collection, subject, images, ctx, display_name, max_faces_per_image, provenance, claim
+            )
+        except IntegrityError:  # a concurrent twin with the same key committed first; ours rolled back whole
+            replay = claim.replay(self._p.store.idempotency)
+            if replay is None:
+                raise
+            return replay
+        return enroll_result_from_json(to_jsonable(result))
+
+    def _enroll(
+        self,
+        collection: str,
+        subject: str,
+        images: ImageSource | Sequence[ImageSource],
+        ctx: CallContext,
+        display_name: str | None,
+        max_faces_per_image: int,
+        provenance: str,
+        claim: idempotency.Claim | None,
     ) -> EnrollResult:
         if not isinstance(subject, str) or not subject.strip() or len(subject) > 256:
             raise InvalidInputError("subject id must be a string of 1-256 characters")
@@ -188,15 +223,25 @@ class FaceOperations:
             model=ref.model_id,
             result={"subject": subject, "indexed": len(new_faces), "unindexed": len(unindexed)},
         )
-        indexed: list[FaceRecord] = []
+        outcome = EnrollResult(ref.name, subject, [], unindexed, empty)
+
+        def in_transaction(session: Any, indexed: list[FaceRecord]) -> None:
+            # The key first: its insert opens the write transaction before the ledger reads its last entry.
+            if claim is not None:
+                claim.remember(session, replace(outcome, indexed=indexed))
+            self._p.governance.record(ctx.tenant, fields, session)
+
         if new_faces:
             details = {"collection": collection, "inputs": fields.input_sha256, "model": ref.model_id}
             with self._guard.limits(ctx, "enroll", **details):
                 admit = admission(decision, SUBJECTS)
-                indexed = self._store_faces(ctx, ref, subject, display_name, new_faces, fields, admit)
+                indexed = self._store_faces(ref, subject, display_name, new_faces, ctx, in_transaction, admit)
+            return replace(outcome, indexed=indexed)
+        if claim is None:
+            self._p.governance.record(ctx.tenant, fields)  # nothing stored: the ledger entry alone, with retries
         else:
-            self._p.governance.record(ctx.tenant, fields)
-        return EnrollResult(ref.name, subject, indexed, unindexed, empty)
+            self._p.governance.in_transaction(lambda session: in_transaction(session, []))
+        return outcome
 
     def _enrollable(
         self, image: DecodedImage, max_faces: int, label: str
@@ -230,25 +275,19 @@ class FaceOperations:
 
     def _store_faces(
         self,
-        ctx: CallContext,
         ref: CollectionRef,
         subject: str,
         display_name: str | None,
         faces: list[NewFace],
-        fields: LedgerFields,
+        ctx: CallContext,
+        in_transaction: Callable[[Any, list[FaceRecord]], None],
         admit: Callable[[int], None] | None,
     ) -> list[FaceRecord]:
         purpose = self._p.governance.purpose(ctx.tenant, ref.purpose or ctx.purpose)
         delete_by = utcnow() + timedelta(days=purpose.retention_days) if purpose else None
         with self._p.write_lock:
             records, row_ids, subject_row = self._p.store.add_faces(
-                ref,
-                subject,
-                display_name,
-                faces,
-                delete_by,
-                in_transaction=lambda session: self._p.governance.record(ctx.tenant, fields, session),
-                admit=admit,
+                ref, subject, display_name, faces, delete_by, in_transaction=in_transaction, admit=admit
             )
             vectors = np.stack([f.embedding for f in faces])
             self._p.indexes.apply(ref, lambda index: index.add(row_ids, [subject_row] * len(row_ids), vectors))

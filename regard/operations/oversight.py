@@ -134,6 +134,19 @@ class OversightOperations:
         status: str = self._gov.in_transaction(work)
         return status
 
+    def review_image(self, case_id: str, ctx: CallContext, subject: str | None = None) -> bytes | None:
+        """The probe's thumbnail, or a candidate's best face's (None when thumbnails were not kept)."""
+        case = self.review_case(case_id, ctx)  # the same rules as the case itself: not for its requester
+        if subject is None:
+            return case.probe_thumbnail
+        candidate = next((c for c in case.candidates if c["subject"] == subject), None)
+        if candidate is None:
+            raise NotFoundError(f"'{subject}' is not a candidate of case '{case_id}'")
+        try:
+            return self._p.store.face(ctx.tenant, candidate["face_id"])[0].thumbnail_jpeg
+        except NotFoundError:  # erased since the search: nothing left to show
+            return None
+
     def review_result(self, case_id: str, ctx: CallContext) -> review.ReviewCase:
         """The case as the requester sees it: only the candidates confirmed by enough reviewers, and what was
         done on them; nothing of a candidate still pending or rejected."""

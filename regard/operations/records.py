@@ -57,6 +57,11 @@ class RecordOperations:
         with self._gov.tx() as s:
             return list(ledger.entries(s, ctx.tenant, after_seq, limit))
 
+    def ledger_length(self, ctx: CallContext) -> int:
+        self._guard.require(ctx, Operation.AUDIT)
+        with self._gov.tx() as s:
+            return ledger.length(s, ctx.tenant)
+
     def export_ledger(self, ctx: CallContext, batch: int = 1000) -> Iterator[str]:
         """The tenant's ledger as JSON Lines, one canonical line per entry, read in batches (for streaming)."""
         self._guard.require(ctx, Operation.AUDIT)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from regard.domain import Box, CollectionInfo, FaceRecord, Page, SubjectInfo
 from regard.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from regard.store.idempotency import IdempotencyRecords
 from regard.store.locking import lock_collection
 from regard.store.tables import CollectionRow, FaceRow, SubjectRow, UserModelRow, utcnow
 
@@ -77,11 +78,17 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self.idempotency = IdempotencyRecords(engine)
 
     @contextmanager
     def _tx(self) -> Iterator[Session]:
         with self._sessions.begin() as session:
             yield session
+
+    def ping(self) -> bool:
+        """The database answers a query."""
+        with self.engine.connect() as conn:
+            return conn.scalar(select(1)) == 1
 
     # -- collections -------------------------------------------------------------------------
     def create_collection(
@@ -162,7 +169,7 @@ class Store:
         display_name: str | None,
         faces: Sequence[NewFace],
         delete_by: datetime | None = None,
-        in_transaction: Callable[[Session], object] | None = None,
+        in_transaction: Callable[[Session, list[FaceRecord]], object] | None = None,
         admit: Callable[[int], None] | None = None,
     ) -> tuple[list[FaceRecord], list[int], int]:
         """Create or update the subject and store its new templates, all in one transaction.
@@ -170,9 +177,11 @@ class Store:
         The transaction holds the collection's write lock from its first read, and
         ``admit`` gets the collection's subject count as this write would leave it,
         counted under that lock: raising there stores nothing, however many
-        writers race.  ``in_transaction`` runs inside the transaction (the ledger
-        entry that records the enrollment commits with it, or neither does).
-        Returns the records, their row ids and the subject's row id (for the index).
+        writers race.  ``in_transaction`` runs inside the transaction with the new
+        records (the ledger entry that records the enrollment commits with it, or
+        neither does).  Returns the records, their row ids and the subject's row
+        id (for the index).  Two writers creating the same new subject are
+        serialised by the lock: the second finds the first's subject and joins it.
         """
         with self._tx() as s:
             lock_collection(s, ref.id)
@@ -217,9 +226,10 @@ class Store:
                 rows.append(row)
             self._bump(s, [ref.id])
             s.flush()
+            records = [self._face_record(r, ref.name, external_id) for r in rows]
             if in_transaction is not None:
-                in_transaction(s)
-            return [self._face_record(r, ref.name, external_id) for r in rows], [r.id for r in rows], subject.id
+                in_transaction(s, records)
+            return records, [r.id for r in rows], subject.id
 
     @staticmethod
     def _face_record(row: FaceRow, collection: str, subject: str) -> FaceRecord:

@@ -73,3 +73,17 @@ class UserModelRow(Base):
     spec: Mapped[dict[str, object]] = mapped_column(JSON)
     weights: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # the ONNX file, for every worker
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdempotencyRow(Base):
+    """The first result of a request made with an idempotency key, written in the same transaction as its effect."""
+
+    __tablename__ = "idempotency_keys"
+
+    tenant: Mapped[str] = mapped_column(String(128), primary_key=True)
+    key: Mapped[str] = mapped_column(String(256), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(32))
+    fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of the request's arguments and images
+    subject: Mapped[str | None] = mapped_column(String(256), nullable=True, index=True)  # erased with the subject
+    result: Mapped[dict[str, object]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
