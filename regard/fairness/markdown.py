@@ -162,10 +162,10 @@ def provenance_lines(r: AuditReport) -> list[str]:
     p, sig = r.provenance, r.signature
     route = {
         "images": "Regard detected and embedded the images itself",
-        "score-file": "scores supplied by the caller (Regard cannot vouch for them)",
-        "embeddings": "embeddings supplied by the caller (Regard cannot vouch for them)",
+        "score-file": "scores supplied by the caller, which Regard cannot vouch for",
+        "embeddings": "embeddings supplied by the caller, which Regard cannot vouch for",
     }.get(p.route, p.route)
-    out = [f"Route: {p.route} ({route}); produced by {p.producer}."]
+    out = [f"Route: {p.route}: {route}. Produced by {p.producer}."]
     if p.face_choice:
         out.append(f"Face used per image: the {p.face_choice} face (detector {p.detector or 'unknown'}).")
     if p.evaluation_set_sha256:

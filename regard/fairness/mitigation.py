@@ -112,7 +112,7 @@ def summarise_mitigation(
             widened.append(f"{label} on {len(worse)} of {len(runs)} seeds ({was_text} before, up to {top_text})")
     pooled = [r.pooled_fnmr_after for r in runs if r.pooled_fnmr_after is not None]
     if widened:
-        verdict = "Not recommended on this data: it widens " + "; ".join(widened) + "."
+        verdict = "On this data it widens " + "; ".join(widened) + "."
     else:
         verdict = (
             f"It widened no differential on any of {len(runs)} seeds (pooled FNMR after: "

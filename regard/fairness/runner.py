@@ -81,7 +81,7 @@ def audit_embeddings(
         excluded_unlabelled=dataset.excluded_unlabelled + int((~labelled).sum()),
         images_without_face=int((labelled & ~found).sum()),
     )
-    provenance = provenance or Provenance(route="embeddings", producer="supplied by the caller")
+    provenance = provenance or Provenance(route="embeddings", producer="the caller")
     report = evaluate(
         scored, threshold, threshold_source, system, system_version, dataset, config, provenance, sizes, caveats
     )
@@ -148,7 +148,7 @@ def audit_score_file(
         identities=len(parsed.identity_names) if parsed.identity_names else None,
         excluded_unlabelled=parsed.excluded_unlabelled,
     )
-    provenance = provenance or Provenance(route="score-file", producer="supplied by the caller")
+    provenance = provenance or Provenance(route="score-file", producer="the caller")
     return evaluate(
         scored,
         threshold,

@@ -187,7 +187,7 @@ class AuditOperations:
         if not isinstance(data, bytes | bytearray) or not data:
             raise InvalidInputError("a score file is the CSV file's bytes")
         digest = hashlib.sha256(data).hexdigest()
-        provenance = Provenance(route="score-file", producer="scores supplied by the caller", inputs_sha256=digest)
+        provenance = Provenance(route="score-file", producer=f"the caller ({ctx.actor})", inputs_sha256=digest)
         report = audit_score_file(
             bytes(data),
             dataset=DatasetInfo(name=name, labels=labels, description="third-party score file"),
