@@ -113,7 +113,7 @@ def test_audit_run_on_a_small_manifest(cli, tmp_path: Path, astronaut: np.ndarra
     listing = json.loads(cli("audit", "list", "--json").stdout)
     assert [r["verification"] for r in listing] == ["verified"] and listing[0]["route"] == "images"
     shown = cli("audit", "show", listing[0]["id"])
-    assert shown.exit_code == 0 and "the center face" in shown.stdout
+    assert shown.exit_code == 0 and "the face nearest the image centre" in shown.stdout
     assert report["dataset"]["excluded_unlabelled"] == 1 and report["dataset"]["images_without_face"] == 1
     group_a = report["groups"][0]
     assert group_a["genuine_pairs"] == 1 and group_a["impostor_pairs"] == 2 and group_a["false_non_matches"] == 0

@@ -157,6 +157,9 @@ def interval_method(r: AuditReport) -> str:
     )
 
 
+FACES = {"center": "the face nearest the image centre", "largest": "the largest face"}
+
+
 def provenance_lines(r: AuditReport) -> list[str]:
     """How the report was made and whether it is signed (the signature is checked by ``regard audit verify``)."""
     p, sig = r.provenance, r.signature
@@ -167,7 +170,8 @@ def provenance_lines(r: AuditReport) -> list[str]:
     }.get(p.route, p.route)
     out = [f"Route: {p.route}: {route}. Produced by {p.producer}."]
     if p.face_choice:
-        out.append(f"Face used per image: the {p.face_choice} face (detector {p.detector or 'unknown'}).")
+        face = FACES.get(p.face_choice, f"the {p.face_choice} face")
+        out.append(f"Face used per image: {face} (`{p.face_choice}`; detector {p.detector or 'unknown'}).")
     if p.evaluation_set_sha256:
         out.append(f"Evaluation set sha256 (manifest rows and image bytes): `{p.evaluation_set_sha256}`.")
     if p.inputs_sha256:
