@@ -279,3 +279,18 @@ def test_a_required_gate_refuses_models_not_activated(gov: Regard, images: Path,
     assert gov.enroll("staff", "eileen", [astronaut], ADMIN).indexed
     assert gov.deployments(ADMIN)[-1]["active"]
     assert "verified by this Regard instance" in gov.accountability_report(ADMIN).models[0]["fairness"]
+
+
+def test_a_registered_model_is_audited_at_its_own_operating_point(gov: Regard, images: Path) -> None:
+    sface = gov._parts.registry.weight_path(gov.model("sface").spec).read_bytes()
+    gov.register_model("mine", sface, {"1e-03": 0.31, "1e-04": 0.52}, ADMIN)
+    request = ImageAudit(images / "manifest.csv", images, "grp", PEOPLE, model="mine", processes=2, config=QUICK)
+    report = gov.audit_images(request, ADMIN).report  # two worker processes load the registered model
+    assert report.system == "mine" and report.threshold == 0.52
+    assert report.threshold_source.startswith("registry threshold of mine at FMR 1e-04")
+    assert report.groups[0].genuine_pairs == 1  # the faces were found and embedded
+    loose = gov.audit_images(
+        ImageAudit(images / "manifest.csv", images, "grp", PEOPLE, model="mine", fmr=1e-3, processes=1, config=QUICK),
+        ADMIN,
+    )
+    assert loose.report.threshold == 0.31 and loose.report.target_fmr == 1e-3
