@@ -20,8 +20,8 @@ from regard import __version__
 from regard.backends.calibration import fmr_key, threshold_for
 from regard.context import CallContext
 from regard.errors import InvalidInputError
-from regard.evaluation.imagesets import FACE_PICKS, FacePick
-from regard.evaluation.manifest import evaluation_set_digest, read_manifest
+from regard.evaluation.imagesets import FACE_PICKS, EmbeddedSet, FacePick
+from regard.evaluation.manifest import Manifest, evaluation_set_digest, read_manifest
 from regard.fairness.evaluate import AuditConfig
 from regard.fairness.labels import LabelProvenance
 from regard.fairness.report import AuditReport, DatasetInfo, Provenance
@@ -110,30 +110,17 @@ class AuditOperations:
             raise InvalidInputError("an image audit reads a manifest on this machine; remote callers send scores")
         if request.face not in FACE_PICKS:
             raise InvalidInputError(f"face must be one of {', '.join(FACE_PICKS)}, got {request.face!r}")
-        from regard.evaluation.imagesets import embed_paths
-        from regard.fairness.runner import audit_embeddings, identity_groups
+        from regard.fairness.runner import audit_embeddings
 
-        manifest = read_manifest(request.manifest, request.images_root, request.group_column)
-        rows = manifest.labelled()  # unlabelled rows are not even read
-        if not rows:
-            raise InvalidInputError(f"{request.manifest}: no row has a label in {request.group_column!r}")
-        identities, groups = [manifest.identities[i] for i in rows], [manifest.groups[i] for i in rows]
-        identity_groups(identities, groups)
+        manifest, rows, identities, groups = self._labelled_rows(request)
         spec, fmr, threshold, source = self._operating_point(request.model, request.fmr, request.threshold)
-        settings = self._p.settings
-        worker_settings = {
-            **settings.model_dump(include=_WORKER_SETTINGS),
-            "model_cache_dir": settings.resolved_model_cache_dir(),
-        }
-        user_models = [spec_to_dict(s) for s in self._p.registry.specs() if not s.builtin]
-        paths = [manifest.paths[i] for i in rows]
-        embedded = embed_paths(paths, spec.id, worker_settings, request.processes, request.face, progress, user_models)
+        embedded = self._embed([manifest.paths[i] for i in rows], spec.id, request, progress)
         digest = evaluation_set_digest(manifest, rows, embedded.sha256)
         provenance = Provenance(
             route="images",
             producer=f"regard {__version__}",
             face_choice=request.face,
-            detector=settings.detector,
+            detector=self._p.settings.detector,
             evaluation_set_sha256=digest,
             manifest_sha256=manifest.sha256,
             tenant=ctx.tenant,
@@ -162,6 +149,34 @@ class AuditOperations:
         signed = sign_report(report, self._gov.signer, f"Regard instance key {self._gov.signer.key_id}")
         verification = ReportVerification("verified", f"signed by {INSTANCE}", INSTANCE, self._gov.signer.key_id)
         return self._store(ctx, decision, signed, "audit", "fairness-audit", verification, inputs=[digest])
+
+    @staticmethod
+    def _labelled_rows(request: ImageAudit) -> tuple[Manifest, list[int], list[str], list[str]]:
+        """The manifest, its labelled rows, their identities and labels; one identity with two labels is refused
+        here, before any image is read."""
+        from regard.fairness.runner import identity_groups
+
+        manifest = read_manifest(request.manifest, request.images_root, request.group_column)
+        rows = manifest.labelled()  # unlabelled rows are not even read
+        if not rows:
+            raise InvalidInputError(f"{request.manifest}: no row has a label in {request.group_column!r}")
+        identities, groups = [manifest.identities[i] for i in rows], [manifest.groups[i] for i in rows]
+        identity_groups(identities, groups)
+        return manifest, rows, identities, groups
+
+    def _embed(
+        self, paths: list[Path], model_id: str, request: ImageAudit, progress: Callable[[int, int], None] | None
+    ) -> EmbeddedSet:
+        """One face per image in worker processes that see the engine settings and the registered models."""
+        from regard.evaluation.imagesets import embed_paths
+
+        settings = self._p.settings
+        worker_settings = {
+            **settings.model_dump(include=_WORKER_SETTINGS),
+            "model_cache_dir": settings.resolved_model_cache_dir(),
+        }
+        user_models = [spec_to_dict(s) for s in self._p.registry.specs() if not s.builtin]
+        return embed_paths(paths, model_id, worker_settings, request.processes, request.face, progress, user_models)
 
     def audit_scores(
         self,
@@ -231,15 +246,7 @@ class AuditOperations:
         sha = hashlib.sha256(text.encode()).hexdigest()
         report_id = records.new_report_id()
         signature = report.signature
-        result = {
-            "report_id": report_id,
-            "report_sha256": sha,
-            "route": report.provenance.route,
-            "evaluation_set_sha256": report.provenance.evaluation_set_sha256,
-            "signed_by_key": signature.key_id if signature else None,
-            "label_source": report.dataset.labels.source,
-            "face_choice": report.provenance.face_choice,
-        }
+        result = self._ledger_result(report, report_id, sha)
         with self._gov.tx() as s:
             entry = self._guard.record(
                 ctx,
@@ -274,6 +281,19 @@ class AuditOperations:
                 ),
             )
         return StoredAudit(record, report, verification)
+
+    @staticmethod
+    def _ledger_result(report: AuditReport, report_id: str, sha: str) -> dict[str, Any]:
+        """What the ledger keeps of a stored report: its id and digest, and how it was made."""
+        return {
+            "report_id": report_id,
+            "report_sha256": sha,
+            "route": report.provenance.route,
+            "evaluation_set_sha256": report.provenance.evaluation_set_sha256,
+            "signed_by_key": report.signature.key_id if report.signature else None,
+            "label_source": report.dataset.labels.source,
+            "face_choice": report.provenance.face_choice,
+        }
 
     # -- stored reports --------------------------------------------------------------------------
     def audit_reports(self, ctx: CallContext) -> list[StoredAudit]:

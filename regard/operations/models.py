@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from regard.backends.calibration import threshold_for
 from regard.backends.registry import user_embedder_spec
@@ -14,9 +14,12 @@ from regard.errors import InvalidInputError
 from regard.governance.policy import PolicyDecision
 from regard.governance.roles import Operation
 from regard.models_io import spec_to_dict
-from regard.operations.audits import AuditOperations
+from regard.operations.audits import AuditOperations, StoredAudit
 from regard.operations.collections import check_name
 from regard.operations.parts import Parts
+
+if TYPE_CHECKING:
+    from regard.fairness.gate import FairnessPolicy, GateResult
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,7 @@ class ModelOperations:
         default the settings' operating point).  Refused with the reason or the failing rules, and recorded
         either way.
         """
-        from regard.fairness.gate import DEFAULT_POLICY, FairnessPolicy, evaluate_gate
+        from regard.fairness.gate import evaluate_gate
 
         self._guard.require(ctx, Operation.DECLARE)
         spec = self._p.registry.spec(model_id)
@@ -145,28 +148,8 @@ class ModelOperations:
                 f"the report audits threshold {report.threshold:.4f};"
                 f" {model_id} runs at {threshold:.4f} (FMR {point:g})"
             )
-        policy = (
-            DEFAULT_POLICY
-            if gate_rule.limits is None
-            else FairnessPolicy.from_mapping(dict(gate_rule.limits), "policy fairness_gate")
-        )
-        result = evaluate_gate(report, policy)
-        summary = {
-            "report_id": stored.id,
-            "verified_by": stored.verification.signer,
-            "dataset": report.dataset.name,
-            "evaluation_set_sha256": report.provenance.evaluation_set_sha256,
-            "label_source": report.dataset.labels.source,
-            "face_choice": report.provenance.face_choice,
-            "groups": [g.group for g in report.groups],
-            "fmr_max_min": report.differentials_adequate.fmr_max_min,
-            "fnmr_max_min": report.differentials_adequate.fnmr_max_min,
-            "gate": [
-                {"rule": r.id, "measured": r.measured, "limit": r.limit, "passed": r.passed} for r in result.rules
-            ],
-            "switched_off": result.switched_off,
-            "excluded_groups": result.excluded_groups,
-        }
+        result = evaluate_gate(report, gate_policy(gate_rule.limits))
+        summary = activation_summary(stored, result)
         details["result"] = {"report_sha256": stored.record.report_sha256, **summary}
         if not result.passed:
             failing = "; ".join(
@@ -184,3 +167,29 @@ class ModelOperations:
     def deployments(self, ctx: CallContext) -> list[dict[str, Any]]:
         self._guard.require(ctx, Operation.READ)
         return self._gov.deployments(ctx.tenant)
+
+
+def gate_policy(limits: dict[str, Any] | None) -> FairnessPolicy:
+    """The tenant's fairness limits: the built-in ones when its policy has no ``limits``, else exactly those listed."""
+    from regard.fairness.gate import DEFAULT_POLICY, FairnessPolicy
+
+    return DEFAULT_POLICY if limits is None else FairnessPolicy.from_mapping(dict(limits), "policy fairness_gate")
+
+
+def activation_summary(stored: StoredAudit, result: GateResult) -> dict[str, Any]:
+    """What a deployment keeps of the report it rests on and of the gate it passed (or failed)."""
+    report = stored.report
+    return {
+        "report_id": stored.id,
+        "verified_by": stored.verification.signer,
+        "dataset": report.dataset.name,
+        "evaluation_set_sha256": report.provenance.evaluation_set_sha256,
+        "label_source": report.dataset.labels.source,
+        "face_choice": report.provenance.face_choice,
+        "groups": [g.group for g in report.groups],
+        "fmr_max_min": report.differentials_adequate.fmr_max_min,
+        "fnmr_max_min": report.differentials_adequate.fnmr_max_min,
+        "gate": [{"rule": r.id, "measured": r.measured, "limit": r.limit, "passed": r.passed} for r in result.rules],
+        "switched_off": result.switched_off,
+        "excluded_groups": result.excluded_groups,
+    }
