@@ -10,7 +10,7 @@ the part of its resource.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -29,6 +29,12 @@ from regard.domain import (
     SearchResult,
 )
 from regard.engine import FaceEngine
+from regard.fairness.evaluate import AuditConfig
+from regard.fairness.gate import GateResult
+from regard.fairness.labels import LabelProvenance
+from regard.fairness.report import AuditReport
+from regard.fairness.signing import ReportVerification
+from regard.governance.audit_records import Auditor
 from regard.governance.consent import Consent
 from regard.governance.keys import KeyInfo, NewKey
 from regard.governance.ledger import LedgerEntry
@@ -44,6 +50,7 @@ from regard.guard import Guard
 from regard.index.catalog import IndexCatalog
 from regard.models_io import spec_from_dict
 from regard.operations.administration import AdministrationOperations, Readiness
+from regard.operations.audits import AuditOperations, ImageAudit, StoredAudit
 from regard.operations.collections import CollectionOperations
 from regard.operations.erasure import ErasureOperations, ErasureReceipt, PurgeReport
 from regard.operations.faces import FaceOperations
@@ -91,7 +98,8 @@ class Regard:
         self._admin = AdministrationOperations(parts)
         self._erasure = ErasureOperations(parts)
         self._oversight = OversightOperations(parts, self._erasure)
-        self._models = ModelOperations(parts)
+        self._audits = AuditOperations(parts)
+        self._models = ModelOperations(parts, self._audits)
         self._records = RecordOperations(parts, self._oversight, self._models)
 
     def close(self) -> None:
@@ -489,10 +497,77 @@ class Regard:
         return self._models.register_model(model_id, model, thresholds, ctx, licence)
 
     def activate_model(
-        self, model_id: str, report_json: bytes, ctx: CallContext, *, fmr: float | None = None
+        self,
+        model_id: str,
+        ctx: CallContext,
+        *,
+        report_id: str | None = None,
+        signed_report: bytes | None = None,
+        fmr: float | None = None,
     ) -> dict[str, Any]:
-        """Activate a model at an operating point if its fairness report passes the tenant's gate."""
-        return self._models.activate_model(model_id, report_json, ctx, fmr=fmr)
+        """Activate a model at an operating point if a trusted fairness report (a stored one's id, or a signed
+        one's bytes) passes the tenant's gate."""
+        return self._models.activate_model(model_id, ctx, report_id=report_id, signed_report=signed_report, fmr=fmr)
 
     def deployments(self, ctx: CallContext) -> list[dict[str, Any]]:
         return self._models.deployments(ctx)
+
+    def fairness_gate(self, report_id: str, ctx: CallContext) -> GateResult:
+        """The tenant's fairness gate applied to a stored audit report, without activating anything."""
+        return self._models.fairness_gate(report_id, ctx)
+
+    # -- fairness audits and outside auditors (operations/audits.py) -------------------------------
+    def audit_images(
+        self, request: ImageAudit, ctx: CallContext, progress: Callable[[int, int], None] | None = None
+    ) -> StoredAudit:
+        """Embed a manifest's labelled images, audit them, sign the report and record it (local callers only)."""
+        return self._audits.audit_images(request, ctx, progress)
+
+    def audit_scores(
+        self,
+        data: bytes,
+        ctx: CallContext,
+        *,
+        labels: LabelProvenance,
+        system: str = "third-party system",
+        system_version: str = "",
+        name: str = "score file",
+        fmr: float = 1e-4,
+        threshold: float | None = None,
+        config: AuditConfig | None = None,
+    ) -> StoredAudit:
+        """Audit a score file's bytes (any system); the report is stored and recorded, and stays unverified."""
+        return self._audits.audit_scores(
+            data,
+            ctx,
+            labels=labels,
+            system=system,
+            system_version=system_version,
+            name=name,
+            fmr=fmr,
+            threshold=threshold,
+            config=config,
+        )
+
+    def audit_reports(self, ctx: CallContext) -> list[StoredAudit]:
+        """The tenant's stored audit reports, each with whether it verifies."""
+        return self._audits.audit_reports(ctx)
+
+    def audit_report(self, report_id: str, ctx: CallContext) -> StoredAudit:
+        """One stored audit report, with whether it verifies."""
+        return self._audits.audit_report(report_id, ctx)
+
+    def verify_audit_report(self, data: bytes, ctx: CallContext) -> tuple[AuditReport, ReportVerification]:
+        """Whether a report's bytes are signed by this instance or by an auditor the tenant registered."""
+        return self._audits.verify_report(data, ctx)
+
+    def register_auditor(self, name: str, public_key: str, ctx: CallContext, description: str = "") -> Auditor:
+        """Trust reports signed with an outside auditor's Ed25519 public key (hex) in the caller's tenant."""
+        return self._audits.register_auditor(name, public_key, ctx, description)
+
+    def auditors(self, ctx: CallContext) -> list[Auditor]:
+        return self._audits.auditors(ctx)
+
+    def revoke_auditor(self, name: str, ctx: CallContext) -> Auditor:
+        """Stop trusting an auditor's key; activations made on its reports stay recorded."""
+        return self._audits.revoke_auditor(name, ctx)

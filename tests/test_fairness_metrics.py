@@ -1,9 +1,8 @@
-"""Fairness metrics against hand-computed cases; bootstrap intervals; pair generation; scoring; k-means; FSN."""
+"""Fairness metrics against hand-computed cases; pair generation; scoring; k-means; FSN (intervals: elsewhere)."""
 
 from __future__ import annotations
 
 import inspect
-import math
 from collections import Counter
 from pathlib import Path
 
@@ -18,51 +17,6 @@ from regard.fairness.kmeans import kmeans
 from regard.fairness.pairs import PairConfig, build_pairs, distinct_keys, triangle_pairs
 from regard.fairness.scores import all_pairs_scores, impostor_scores_within, score_pairs
 from regard.fairness.synthetic import synthetic_set
-
-# --- rates per identity and the bootstrap -------------------------------------------------------------------
-
-
-def test_unit_counts_genuine_once_impostor_for_both_sides() -> None:
-    # Genuine pairs of identities 0,0,1 with errors 1,0,1: identity 0 has 1 error in 2, identity 1 has 1 in 1.
-    e, t = m.unit_counts(np.array([True, False, True]), np.array([0, 0, 1]), None, 3)
-    assert e.tolist() == [1, 1, 0] and t.tolist() == [2, 1, 0]
-    # Impostor pairs (0,1) error, (1,2) no error: 0 -> 1/1, 1 -> 1/2, 2 -> 0/1; sum e / sum t = 2/4 = 1/2 = pooled.
-    e, t = m.unit_counts(np.array([True, False]), np.array([0, 1]), np.array([1, 2]), 3)
-    assert e.tolist() == [1, 1, 0] and t.tolist() == [1, 2, 1]
-    assert e.sum() / t.sum() == 0.5
-
-
-def test_bootstrap_is_seeded_and_brackets_the_estimate() -> None:
-    rng = np.random.default_rng(1)
-    trials = rng.integers(1, 30, 200)
-    errors = rng.binomial(trials, 0.1)
-    first = m.bootstrap_rate_ci(errors, trials, n_boot=500, seed=7)
-    assert first == m.bootstrap_rate_ci(errors, trials, n_boot=500, seed=7)
-    assert first != m.bootstrap_rate_ci(errors, trials, n_boot=500, seed=8)
-    estimate = errors.sum() / trials.sum()
-    assert first[0] < estimate < first[1]
-
-
-def test_bootstrap_resampling_people_covers_the_true_rate() -> None:
-    # People differ: each has their own error rate (beta-distributed around 0.05), so errors cluster by person.
-    # Over 150 independent samples of 60 people, a 95% interval should contain the true mean rate about 95% of
-    # the time; we accept 88-100% (binomial sd of the coverage at n=150 is about 1.8 points).
-    rng = np.random.default_rng(3)
-    true_rate, hits, runs = 0.05, 0, 150
-    for run in range(runs):
-        p = rng.beta(1.0, 19.0, 60)  # mean 1/20 = 0.05
-        trials = np.full(60, 20)
-        low, high = m.bootstrap_rate_ci(rng.binomial(trials, p), trials, n_boot=400, seed=run)
-        hits += low <= true_rate <= high
-    assert 0.88 <= hits / runs <= 1.0
-
-
-def test_bootstrap_with_no_error_uses_the_rule_of_three_and_no_trials_gives_nan() -> None:
-    # 0 errors in 2 * 500 = 1000 trials: interval [0, 3/1000].
-    assert m.bootstrap_rate_ci(np.zeros(2, dtype=int), np.array([500, 500]), n_boot=50) == (0.0, 0.003)
-    low, high = m.bootstrap_rate_ci(np.zeros(0), np.zeros(0))
-    assert math.isnan(low) and math.isnan(high)
-
 
 # --- differentials ------------------------------------------------------------------------------------------
 

@@ -12,20 +12,25 @@ import pytest
 from conftest import shared
 
 from regard.errors import InvalidInputError
+from regard.evaluation.manifest import read_manifest
 from regard.fairness import (
+    DEFAULT_POLICY,
     AuditConfig,
     AuditReport,
     DatasetInfo,
     FairnessPolicy,
+    LabelProvenance,
     PairConfig,
     audit_embeddings,
     audit_score_file,
     evaluate_gate,
 )
 from regard.fairness.evaluate import ScoredPairs
-from regard.fairness.runner import identity_groups, read_manifest
+from regard.fairness.runner import identity_groups
 from regard.fairness.scorefile import read_score_file, write_score_file
 from regard.fairness.synthetic import synthetic_set
+
+SYNTHETIC = LabelProvenance("assigned-by-people", "the test's generator", "synthetic groups")
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +59,7 @@ def report() -> AuditReport:
         system_version="1",
         threshold=0.33,
         found=found,
-        dataset=DatasetInfo(name="synthetic", group_column="group", description="synthetic test set"),
+        dataset=DatasetInfo(name="synthetic", labels=SYNTHETIC, group_column="group", description="synthetic set"),
         config=config,
         caveats=["A caveat from the caller."],
     )
@@ -81,12 +86,23 @@ def test_report_has_per_group_rates_intervals_sizes_and_flags(report: AuditRepor
     assert any("never infers" in c for c in report.caveats)
 
 
-def test_fsn_comparison_keeps_the_pooled_fmr(report: AuditReport) -> None:
+def test_fsn_comparison_keeps_the_pooled_fmr_over_several_seeds(report: AuditReport) -> None:
     mit = report.mitigation
-    assert mit is not None and mit.clusters == 4
-    assert mit.pooled_fmr_after == pytest.approx(mit.pooled_fmr_before)
-    before, after = mit.differentials_before.fmr_max_min, mit.differentials_after.fmr_max_min
-    assert before is not None and after is not None and after < before
+    assert mit is not None and mit.clusters == 4 and [r.seed for r in mit.runs] == [0, 1, 2, 3, 4]
+    before = mit.differentials_before.fmr_max_min
+    for run in mit.runs:
+        assert run.pooled_fmr_after == pytest.approx(mit.pooled_fmr_before)
+        after = run.differentials_after.fmr_max_min
+        assert before is not None and after is not None and after < before
+    # Recommended only when no run widened any watched differential; the verdict says why not otherwise.
+    widened = any(
+        (getattr(r.differentials_after, attr) or 0) > (getattr(mit.differentials_before, attr) or 0) * (1 + 1e-9)
+        for r in mit.runs
+        for attr in ("fmr_max_min", "fnmr_max_min", "fmr_max_geomean", "fnmr_max_geomean")
+    )
+    assert mit.recommended is not widened
+    assert mit.verdict.startswith("On this data it widens") is widened
+    assert ("Not recommended" in report.to_markdown()) is widened
 
 
 def test_json_round_trip(report: AuditReport, tmp_path: Path) -> None:
@@ -112,7 +128,7 @@ def test_markdown_and_html(report: AuditReport) -> None:
 
 
 def test_gate_passes_fails_and_lists_flagged_groups(report: AuditReport) -> None:
-    strict = evaluate_gate(report, FairnessPolicy())
+    strict = evaluate_gate(report, DEFAULT_POLICY)
     assert not strict.passed and strict.excluded_groups == ["tiny"]
     fmr_rule = next(r for r in strict.rules if r.id == "fmr_ratio")
     assert not fmr_rule.passed and fmr_rule.measured == report.differentials_adequate.fmr_max_min
@@ -120,9 +136,28 @@ def test_gate_passes_fails_and_lists_flagged_groups(report: AuditReport) -> None
     assert evaluate_gate(report, lenient).passed
     too_few = evaluate_gate(report, FairnessPolicy(max_flagged_groups=0, max_fmr_ratio=None, max_fnmr_ratio=None))
     assert not too_few.passed and next(r for r in too_few.rules if r.id == "flagged_groups").note == "tiny"
-    upper = evaluate_gate(report, FairnessPolicy(max_fmr_ratio=None, max_fnmr_ratio=None, use_upper_bound=True))
+    upper = evaluate_gate(report, FairnessPolicy(max_group_fmr=1e-4, use_upper_bound=True))
     worst = max((g for g in report.groups if not g.flagged), key=lambda g: g.fmr_ci[1] if g.fmr_ci else 0.0)
     assert worst.fmr_ci is not None and upper.rules[0].measured == worst.fmr_ci[1]
+
+
+def test_omitted_limits_are_not_checked_and_off_switches_one_off(report: AuditReport, tmp_path: Path) -> None:
+    # Only what the file states is checked: a file with one limit gives one rule, whatever the defaults are.
+    toml = tmp_path / "policy.toml"
+    toml.write_text("max_fnmr_ratio = 1000.0\n")
+    result = evaluate_gate(report, FairnessPolicy.load(toml))
+    assert [r.id for r in result.rules] == ["fnmr_ratio"] and result.passed and result.switched_off == []
+    # "off" (TOML has no null) or null (JSON) switches a limit off explicitly; the result lists it.
+    toml.write_text('max_fmr_ratio = "off"\nmax_group_fmr = "OFF"\nmax_fnmr_ratio = 1000.0\n')
+    result = evaluate_gate(report, FairnessPolicy.load(toml))
+    assert [r.id for r in result.rules] == ["fnmr_ratio"] and result.switched_off == ["max_fmr_ratio", "max_group_fmr"]
+    js = tmp_path / "policy.json"
+    js.write_text(json.dumps({"max_fmr_ratio": None}))
+    result = evaluate_gate(report, FairnessPolicy.load(js))
+    assert result.rules == [] and result.passed and result.switched_off == ["max_fmr_ratio"]
+    # No policy at all: the built-in limits, which this report fails.
+    assert {r.id for r in evaluate_gate(report, DEFAULT_POLICY).rules} == {"fmr_ratio", "fnmr_ratio", "group_fmr"}
+    assert FairnessPolicy() == FairnessPolicy(max_fmr_ratio=None, max_fnmr_ratio=None, max_group_fmr=None)
 
 
 def test_gate_fails_closed_without_two_adequate_groups(report: AuditReport) -> None:
@@ -137,10 +172,13 @@ def test_policy_files(tmp_path: Path) -> None:
     toml = tmp_path / "policy.toml"
     toml.write_text("max_fmr_ratio = 3.0\nmax_group_fmr = 1e-3\nmin_fdr = 0.99\n")
     policy = FairnessPolicy.load(toml)
-    assert policy.max_fmr_ratio == 3.0 and policy.min_fdr == 0.99 and policy.max_fnmr_ratio == 1.5
+    assert policy.max_fmr_ratio == 3.0 and policy.min_fdr == 0.99
+    assert policy.max_fnmr_ratio is None and policy.switched_off == ()  # left out: not checked
     js = tmp_path / "policy.json"
     js.write_text(json.dumps({"max_fnmr_ratio": None, "max_garbe": 0.2}))
-    assert FairnessPolicy.load(js).max_fnmr_ratio is None
+    assert FairnessPolicy.load(js).max_fnmr_ratio is None and FairnessPolicy.load(js).switched_off == (
+        "max_fnmr_ratio",
+    )
     for bad in ("max_fmr_ratios = 2\n", 'max_fmr_ratio = "two"\n', "max_fmr_ratio = -1\n", "not toml ="):
         toml.write_text(bad)
         with pytest.raises(InvalidInputError):
@@ -161,7 +199,8 @@ def test_score_file_round_trip_and_audit(tmp_path: Path) -> None:
     parsed = read_score_file(path)
     np.testing.assert_array_equal(parsed.scored.scores, scores)
     np.testing.assert_array_equal(parsed.scored.genuine, genuine)
-    report = audit_score_file(path, config=AuditConfig(target_fmr=1e-2, bootstrap_replicates=100))
+    dataset = DatasetInfo(name="scores.csv", labels=SYNTHETIC)
+    report = audit_score_file(path, dataset=dataset, config=AuditConfig(target_fmr=1e-2, bootstrap_replicates=100))
     assert report.threshold_source.startswith("picked at FMR") and report.groups[1].fmr is not None
     assert report.groups[0].identities == 100 and report.groups[0].images is None
     assert report.pooled_fmr is not None and report.pooled_fmr <= 1e-2

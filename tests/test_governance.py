@@ -360,39 +360,7 @@ def test_purge_scheduler(gov: Regard, astronaut: np.ndarray) -> None:
     assert gov.describe_collection("staff", ctx).face_count == 0
 
 
-FAIRNESS_CARD = (Path(__file__).resolve().parents[1] / "docs" / "fairness" / "sface_gender.json").read_bytes()
-
-
-def test_fairness_gate_refuses_a_failing_report(gov: Regard, astronaut: np.ndarray) -> None:
-    admin = trusted(actor="alice", tenant="acme", purpose="door")
-    # The shipped LFW card: female FMR 2.8e-4, FMR max/min 2.13 -- over the default limits.
-    with pytest.raises(PolicyDeniedError) as info:
-        gov.activate_model("sface", FAIRNESS_CARD, admin)
-    assert info.value.rule_id == "FAIRNESS-GATE" and "fmr_ratio" in info.value.reason
-    assert ledger_ops(gov)[-1] == ("activate-model", "deny", "FAIRNESS-GATE")
-    with pytest.raises(Exception, match="threshold"):
-        gov.activate_model("sface", FAIRNESS_CARD, admin, fmr=1e-3)
-    with pytest.raises(Exception, match="audits 'sface'"):
-        gov.activate_model("dlib-resnet", FAIRNESS_CARD, admin)
-
-
-def test_fairness_gate_required_by_policy(gov: Regard, astronaut: np.ndarray) -> None:
-    admin = trusted(actor="alice", tenant="acme", purpose="door")
-    gov.record_consent("eileen", ["door"], "form", admin)
-    gov.create_collection("staff", admin)
-    gov.apply_policy(
-        "version: fair-1\nfairness_gate:\n  required: true\n"
-        "  limits: {max_fmr_ratio: 3.0, max_fnmr_ratio: 12.0, max_group_fmr: 5.0e-4}\n",
-        admin,
-    )
-    with pytest.raises(PolicyDeniedError) as info:
-        gov.enroll("staff", "eileen", [astronaut], admin)
-    assert info.value.rule_id == "FAIRNESS-GATE" and "not been activated" in info.value.reason
-    summary = gov.activate_model("sface", FAIRNESS_CARD, admin)
-    assert all(rule["passed"] for rule in summary["gate"])
-    assert gov.enroll("staff", "eileen", [astronaut], admin).indexed
-    assert gov.deployments(admin)[-1]["active"]
-    assert "FMR max/min" in gov.accountability_report(admin).models[0]["fairness"]
+# The fairness gate (activation on trusted reports, FAIRNESS-GATE required by policy): test_fairness_provenance.py
 
 
 def test_watchlist_search_of_a_crowd_is_refused(gov: Regard, grid4: np.ndarray, astronaut: np.ndarray) -> None:

@@ -23,6 +23,7 @@ from regard.api.ratelimit import RateLimiter
 from regard.api.retention import RetentionJob
 from regard.api.routes import (
     applications,
+    audits,
     collections,
     consents,
     enrollment,
@@ -57,10 +58,11 @@ ROUTERS = (
     ledger.router,
     report.router,
     models.router,
+    audits.router,
     tenants.router,
 )
 ERRORS = (400, 401, 403, 404, 409, 413, 422, 429, 503)
-UPLOAD_PATHS = ("/v1/models",)  # model and fairness-report uploads may be larger than images
+UPLOAD_PATHS = ("/v1/models", "/v1/audits")  # model and fairness-report uploads may be larger than images
 
 DESCRIPTION = """Self-hosted face recognition, accountable by construction.
 

@@ -1,4 +1,4 @@
-"""``regard models list|register``."""
+"""``regard models list|register|activate|deployments``."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from typing import Any
 
 import typer
 
+from regard.backends.calibration import fmr_key
 from regard.backends.specs import ModelSpec
 from regard.cli.errors import handles_errors
 from regard.cli.output import emit_json, read_input, table
 from regard.cli.state import state
+from regard.errors import InvalidInputError
 
 app = typer.Typer(help="Show the model registry; register your own ONNX embedder.", no_args_is_help=True)
 
@@ -68,18 +70,24 @@ def register(
 def activate(
     ctx: typer.Context,
     model_id: str = typer.Argument(..., help="Embedder model id."),
-    report: Path = typer.Option(..., help="Fairness audit report (report.json from `regard audit run`)."),
+    report_id: str | None = typer.Option(None, "--report-id", help="A stored report's id (regard audit list)."),
+    report: Path | None = typer.Option(None, help="A signed report.json (this instance's, or a registered auditor's)."),
     fmr: float | None = typer.Option(None, help="Operating point the model will run at (default from settings)."),
 ) -> None:
-    """Activate a model at its operating threshold if its fairness audit passes the tenant's gate (exit 14 if not)."""
+    """Activate a model at its operating threshold if a trusted fairness audit passes the tenant's gate (exit 14 if
+    not)."""
+    if (report_id is None) == (report is None):
+        raise InvalidInputError("give --report-id or --report")
     current = state(ctx)
-    summary = current.service().activate_model(model_id, read_input(report), current.context(), fmr=fmr)
-    typer.echo(
-        f"activated {model_id}: "
-        + ", ".join(
-            f"{g['rule']} {g['measured']:.3g} <= {g['limit']:g}" for g in summary["gate"] if g["measured"] is not None
-        )
+    signed = read_input(report) if report is not None else None
+    summary = current.service().activate_model(
+        model_id, current.context(), report_id=report_id, signed_report=signed, fmr=fmr
     )
+    passed = [
+        f"{g['rule']} {g['measured']:.3g} <= {g['limit']:g}" for g in summary["gate"] if g["measured"] is not None
+    ]
+    off = [f"{name} switched off" for name in summary["switched_off"]]
+    typer.echo(f"activated {model_id} on report {summary['report_id']}: " + ", ".join(passed + off or ["no limit"]))
 
 
 @app.command("deployments")
@@ -94,12 +102,12 @@ def deployments(ctx: typer.Context, json_out: bool = typer.Option(False, "--json
     rows = [
         [
             d["model"],
-            d["fmr"],
-            d["threshold"],
+            fmr_key(d["fmr"]),
+            f"{d['threshold']:.4f}",
             d["activated_at"],
             d["activated_by"],
             "yes" if d["active"] else "no",
-            d["report_sha256"][:12],
+            d.get("report_id") or d["report_sha256"][:12],
         ]
         for d in items
     ]

@@ -22,6 +22,8 @@ import typer
 
 from regard.context import CallContext
 from regard.errors import NotFoundError, PolicyDeniedError
+from regard.fairness.report import parse_report
+from regard.fairness.signing import key_id, sign_report
 
 if TYPE_CHECKING:
     from regard.service import Regard
@@ -194,13 +196,39 @@ def verify(service: Regard, ctx: CallContext) -> None:
 def fairness_gate(service: Regard, ctx: CallContext) -> None:
     say(
         "9. The fairness gate",
-        "A model is activated only with an audit of its error rates per group that meets the policy's limits.",
+        "A model is activated only on a trusted audit of its error rates per group that meets the policy's limits.",
     )
     card = resources.files("regard.fairness").joinpath("cards/sface_gender.json").read_bytes()
     try:
-        summary = service.activate_model("sface", card, ctx)
+        service.activate_model("sface", ctx, signed_report=card)
     except PolicyDeniedError as exc:
-        did(f"activation of 'sface' with its shipped LFW card refused: {exc.reason} [rule {exc.rule_id}]")
-        did("a tenant states other limits in its policy (fairness_gate.limits), and every activation is recorded")
+        did(f"the shipped LFW card, unsigned, cannot activate 'sface': {exc.reason}")
+    auditor = _DemoAuditor()
+    lab = f"demo-lab-{auditor.key_id[:8]}"  # a new lab each run: an auditor's name is never reused
+    service.register_auditor(lab, auditor.public_key_hex, ctx, description="an outside lab, for the demo")
+    signed = sign_report(parse_report(card), auditor, lab).to_json().encode()
+    did(f"the tenant registers an outside auditor, '{lab}' (key {auditor.key_id}), who signs that card")
+    try:
+        summary = service.activate_model("sface", ctx, signed_report=signed)
+    except PolicyDeniedError as exc:
+        did(f"signed, the card is judged on its numbers, and refused: {exc.reason} [rule {exc.rule_id}]")
+        did("a tenant states other limits in its policy (fairness_gate.limits); every activation is recorded")
     else:
         did(f"'sface' activated under this tenant's policy: {summary['gate']}")
+    service.revoke_auditor(lab, ctx)
+
+
+class _DemoAuditor:
+    """An outside auditor's Ed25519 key, made for the demo and forgotten after it."""
+
+    def __init__(self) -> None:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        self._key = Ed25519PrivateKey.generate()
+        raw = self._key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        self.public_key_hex = raw.hex()
+        self.key_id = key_id(self.public_key_hex)
+
+    def sign_message(self, message: bytes) -> str:
+        return self._key.sign(message).hex()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,7 +16,11 @@ from regard.domain import DetectedFace
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 
+# Which face of an image with several is embedded: the largest, or the one nearest the image centre (the
+# subject of a portrait or a dataset crop such as LFW's).  Audits record the choice in their report.
 FacePick = Literal["largest", "center"]
+FACE_PICKS: tuple[FacePick, ...] = ("largest", "center")
+ProgressCallback = Callable[[int, int], None]  # (images done, images in all)
 
 
 @dataclass(frozen=True)
@@ -39,19 +44,23 @@ def scan_tree(root: Path) -> ImageSet:
 class EmbeddedSet:
     vectors: np.ndarray  # n x d, zero rows where no face was found
     found: np.ndarray  # bool per image
+    sha256: list[str] = field(default_factory=list)  # per image, of its bytes; "" where it could not be read
 
 
 _worker_state: dict[str, Any] = {}
 
 
-def _init_worker(settings_kwargs: dict[str, Any]) -> None:
+def _init_worker(settings_kwargs: dict[str, Any], user_models: list[dict[str, Any]] | None = None) -> None:
     from regard.backends.registry import ModelRegistry
     from regard.backends.runtime import RuntimeOptions
     from regard.engine import FaceEngine
+    from regard.models_io import spec_from_dict
     from regard.settings import Settings
 
     settings = Settings(**settings_kwargs)
-    registry = ModelRegistry(settings.resolved_model_cache_dir(), RuntimeOptions(threads=settings.onnx_threads))
+    specs = [spec_from_dict(d) for d in user_models or []]
+    runtime = RuntimeOptions(threads=settings.onnx_threads)
+    registry = ModelRegistry(settings.resolved_model_cache_dir(), runtime, lambda: specs)
     _worker_state["engine"] = FaceEngine(settings, registry)
 
 
@@ -67,20 +76,26 @@ def pick_face(faces: Sequence[DetectedFace], shape: tuple[int, ...], pick: FaceP
     return min(faces, key=distance)
 
 
-def _embed_one(args: tuple[str, str, FacePick]) -> np.ndarray | None:
+def _embed_one(args: tuple[str, str, FacePick]) -> tuple[str, np.ndarray | None]:
+    """The image's sha256 and the embedding of its chosen face (None: unreadable, undecodable or no face)."""
     from regard.errors import RegardError
 
     path, model_id, pick = args
     engine = _worker_state["engine"]
     try:
-        image = engine.decode(path)
+        data = Path(path).read_bytes()
+    except OSError:
+        return "", None
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        image = engine.decode(data)
         faces = engine.detect_decoded(image).faces
     except RegardError:
-        return None
+        return digest, None
     if not faces:
-        return None
+        return digest, None
     face = pick_face(faces, image.pixels.shape, pick)
-    return np.asarray(engine.embed(image, [face], model_id)[0].embedding)
+    return digest, np.asarray(engine.embed(image, [face], model_id)[0].embedding)
 
 
 def embed_paths(
@@ -89,21 +104,35 @@ def embed_paths(
     settings_kwargs: dict[str, Any],
     processes: int = 0,
     pick: FacePick = "largest",
+    progress: ProgressCallback | None = None,
+    user_models: list[dict[str, Any]] | None = None,
 ) -> EmbeddedSet:
-    """Embed one face per image with ``processes`` single-threaded workers (0: one per core)."""
+    """Embed one face per image with ``processes`` single-threaded workers (0: one per core).
+
+    ``pick`` chooses the face of an image with several; ``progress`` is called after each image;
+    ``user_models`` (spec dicts) lets workers load models registered in a store they cannot see.
+    """
     processes = processes or os.cpu_count() or 1
     kwargs = {"onnx_threads": 1, **settings_kwargs}
     jobs = [(str(p), model_id, pick) for p in paths]
+    results: list[tuple[str, np.ndarray | None]] = []
+
+    def collect(outcomes: Iterable[tuple[str, np.ndarray | None]]) -> None:
+        for outcome in outcomes:
+            results.append(outcome)
+            if progress is not None:
+                progress(len(results), len(jobs))
+
     if processes == 1:
-        _init_worker(kwargs)
-        results = [_embed_one(j) for j in jobs]
+        _init_worker(kwargs, user_models)
+        collect(_embed_one(j) for j in jobs)
     else:
-        with ProcessPoolExecutor(processes, initializer=_init_worker, initargs=(kwargs,)) as pool:
-            results = list(pool.map(_embed_one, jobs, chunksize=16))
-    dim = next((r.shape[0] for r in results if r is not None), 128)
+        with ProcessPoolExecutor(processes, initializer=_init_worker, initargs=(kwargs, user_models)) as pool:
+            collect(pool.map(_embed_one, jobs, chunksize=4))
+    dim = next((r.shape[0] for _, r in results if r is not None), 128)
     vectors = np.zeros((len(paths), dim), dtype=np.float32)
     found = np.zeros(len(paths), dtype=bool)
-    for i, r in enumerate(results):
+    for i, (_, r) in enumerate(results):
         if r is not None:
             vectors[i], found[i] = r, True
-    return EmbeddedSet(vectors, found)
+    return EmbeddedSet(vectors, found, [digest for digest, _ in results])

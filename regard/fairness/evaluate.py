@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from regard.evaluation.metrics import threshold_at_fmr
+from regard.fairness import intervals as iv
 from regard.fairness import metrics as m
 from regard.fairness.pairs import PairConfig
 from regard.fairness.report import (
@@ -18,7 +19,7 @@ from regard.fairness.report import (
     DetCurve,
     GroupRates,
     GroupStats,
-    Mitigation,
+    Provenance,
     ScoreHistogram,
 )
 
@@ -41,6 +42,7 @@ class AuditConfig:
     histogram_bins: int = 60
     fsn_clusters: int = 0  # 0: no fair score normalisation comparison
     fsn_fmr: float | None = None  # FMR the FSN cluster thresholds hold; None: target_fmr
+    fsn_seeds: int = 5  # FSN is fitted with seeds seed, seed+1, ...: its effect varies with them
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ def evaluate(
     system_version: str,
     dataset: DatasetInfo,
     config: AuditConfig,
+    provenance: Provenance,
     sizes: GroupSizes | None = None,
     caveats: list[str] | None = None,
     sampled: bool = True,
@@ -112,6 +115,7 @@ def evaluate(
         caveats=[],
         det=[_det(scored, g, config.det_points) for g in range(len(scored.group_names))],
         histograms=[_histogram(scored, g, edges) for g in range(len(scored.group_names))],
+        provenance=provenance,
         created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
     report.caveats = standard_caveats(report, scored.identity_a is not None, config, sampled) + list(caveats or [])
@@ -212,17 +216,27 @@ def _cross_stats(scored: ScoredPairs, g: int, h: int, threshold: float, config: 
 def _ci(
     scored: ScoredPairs, mask: np.ndarray, errors: np.ndarray, genuine: bool, config: AuditConfig, seed: list[int]
 ) -> tuple[float, float] | None:
-    """Identity-resampling interval when identities are known, pair-resampling otherwise."""
+    """Intervals that resample people when identities are known (:mod:`regard.fairness.intervals`), pairs
+    otherwise."""
     if errors.size == 0:
         return None
-    if scored.identity_a is None or scored.identity_b is None:
-        e, t = errors.astype(np.int64), np.ones(errors.size, dtype=np.int64)
-    else:
-        n = int(max(scored.identity_a.max(), scored.identity_b.max())) + 1
-        other = None if genuine else scored.identity_b[mask]
-        e, t = m.unit_counts(errors, scored.identity_a[mask], other, n)
     seed_int = int(np.random.SeedSequence(seed).generate_state(1)[0])
-    low, high = m.bootstrap_rate_ci(e, t, config.bootstrap_replicates, config.ci_level, seed_int)
+    replicates, level = config.bootstrap_replicates, config.ci_level
+    if scored.identity_a is None or scored.identity_b is None:
+        ones = np.ones(errors.size, dtype=np.int64)
+        low, high = iv.identity_bootstrap_ci(errors.astype(np.int64), ones, replicates, level, seed_int)
+    elif genuine:
+        n = int(scored.identity_a.max()) + 1
+        e, t = m.unit_counts(errors, scored.identity_a[mask], n)
+        low, high = iv.identity_bootstrap_ci(e, t, replicates, level, seed_int)
+    else:
+        a, b = scored.identity_a[mask], scored.identity_b[mask]
+        # Across two groups each side is resampled within its own group; within one group, one stratum.
+        n = int(max(scored.identity_a.max(), scored.identity_b.max())) + 1
+        stratum = np.zeros(n, dtype=np.int64)
+        stratum[a] = scored.group_a[mask]
+        stratum[b] = scored.group_b[mask]
+        low, high = iv.pair_bootstrap_ci(errors, a, b, replicates, level, seed_int, stratum)
     return (low, high) if math.isfinite(low) else None
 
 
@@ -259,8 +273,9 @@ def _rate(errors: np.ndarray) -> float | None:
 def standard_caveats(report: AuditReport, identities_known: bool, config: AuditConfig, sampled: bool) -> list[str]:
     """What every reader of this report must keep in mind, derived from the report itself."""
     out = [
-        f"Group labels ({report.dataset.group_column or 'group'}) are {report.dataset.label_source}. Regard never "
-        "infers demographic attributes from faces.",
+        f"Group labels ({report.dataset.group_column or 'group'}) are {report.dataset.labels.describe()}. Regard "
+        "never infers demographic attributes from faces.",
+        *report.dataset.labels.caveats(),
         "The rates describe this system at this threshold on this dataset. They do not transfer to other "
         "populations, image conditions (capture, pose, lighting, age) or thresholds.",
     ]
@@ -274,12 +289,13 @@ def standard_caveats(report: AuditReport, identities_known: bool, config: AuditC
     if identities_known:
         out.append(
             f"{config.ci_level:.0%} intervals: percentile bootstrap over identities ({config.bootstrap_replicates} "
-            "replicates); with no error observed the upper end is the rule of three, 3 / pairs."
+            "replicates); an impostor pair counts in a replicate when both its people were drawn, once per pair of "
+            "draws. With no error observed the interval is the exact Clopper-Pearson one, [0, about 3.69 / pairs]."
         )
     else:
         out.append(
             "The scores carry no identities: intervals resample pairs, not people, and are too narrow when one "
-            "person appears in many pairs."
+            "person appears in many pairs. With no error observed the interval is the exact Clopper-Pearson one."
         )
     for s in report.groups:
         if s.largest_identity_genuine_share and s.largest_identity_genuine_share > DOMINANT_IDENTITY_SHARE:
@@ -295,73 +311,3 @@ def standard_caveats(report: AuditReport, identities_known: bool, config: AuditC
     if report.dataset.excluded_unlabelled:
         out.append(f"{report.dataset.excluded_unlabelled:,} images or rows without a group label were left out.")
     return out
-
-
-def threshold_for_false_matches(impostor: np.ndarray, count: int) -> float:
-    """Smallest threshold at which at most ``count`` of the ``impostor`` scores match (exactly, barring ties)."""
-    ordered = np.sort(np.asarray(impostor, dtype=np.float64))[::-1]
-    if count >= ordered.size:
-        return float(ordered[-1])
-    return float(np.nextafter(ordered[count], np.inf))
-
-
-def compare_normalised(
-    scored: ScoredPairs,
-    normalised: np.ndarray,
-    threshold: float,
-    groups: list[GroupStats],
-    method: str,
-    clusters: int,
-    fit_fmr: float,
-    seed: int,
-    fallback_clusters: int,
-    alpha: float,
-) -> Mitigation:
-    """Per-group rates before and after a score normalisation at the same pooled FMR.
-
-    The threshold after is re-picked so that the normalised within-group impostor scores give as many false
-    matches as the original scores gave at ``threshold``: any change in the spread between groups is then the
-    normalisation's doing, not a shift of the operating point.  Differentials are over unflagged groups.
-    """
-    within_imp = ~scored.genuine & (scored.group_a == scored.group_b)
-    false_matches = int((scored.scores[within_imp] >= threshold).sum())
-    after_threshold = threshold_for_false_matches(normalised[within_imp], false_matches)
-    before = group_rates(scored, scored.scores, threshold)
-    after = group_rates(scored, normalised, after_threshold)
-    adequate = [s for s in groups if not s.flagged]
-
-    def spread(rates: list[GroupRates]) -> m.Differentials:
-        by_name = {r.group: r for r in rates}
-        chosen = [(s, by_name[s.group]) for s in adequate if by_name[s.group].fmr is not None]
-        return m.differentials(
-            [s.group for s, _ in chosen],
-            [float(r.fmr or 0.0) for _, r in chosen],
-            [float(r.fnmr or 0.0) for _, r in chosen],
-            [s.impostor_pairs for s, _ in chosen],
-            [s.genuine_pairs for s, _ in chosen],
-            alpha,
-        )
-
-    return Mitigation(
-        method=method,
-        clusters=clusters,
-        fit_fmr=fit_fmr,
-        seed=seed,
-        fallback_clusters=fallback_clusters,
-        threshold_before=float(threshold),
-        threshold_after=after_threshold,
-        pooled_fmr_before=_rate(scored.scores[within_imp] >= threshold),
-        pooled_fmr_after=_rate(normalised[within_imp] >= after_threshold),
-        pooled_fnmr_before=_rate(scored.scores[scored.genuine] < threshold),
-        pooled_fnmr_after=_rate(normalised[scored.genuine] < after_threshold),
-        before=before,
-        after=after,
-        differentials_before=spread(before),
-        differentials_after=spread(after),
-        notes=[
-            "Fitted and measured on the same images (in-sample): an optimistic estimate of what the "
-            "normalisation does on new people.",
-            "Clusters come from the embeddings alone; no demographic label is used to fit or apply it.",
-            "Differentials before and after are over the groups that are not flagged.",
-        ],
-    )

@@ -1,11 +1,13 @@
 """A deployment gate: limits on demographic differentials that an audit report must meet.
 
-A policy is a small JSON or TOML file of limits; any limit left out (or null in JSON) is not checked::
+A policy is a small JSON or TOML file of limits.  A limit the file leaves out is not checked; one can also be
+switched off explicitly, with ``null`` (JSON, YAML) or ``"off"`` (any format; TOML has no null), and the result
+lists it as switched off.  With no policy at all, :data:`DEFAULT_POLICY` applies::
 
     # policy.toml
     max_fmr_ratio = 2.0      # FMR max/min over groups
     max_fnmr_ratio = 1.5     # FNMR max/min over groups
-    max_group_fmr = 1e-4     # FMR in every group
+    max_group_fmr = "off"    # switched off, and shown so
 
 Every rule looks only at groups with enough samples (see :class:`regard.fairness.metrics.AdequacyRule`); the
 flagged groups are listed in the result, and ``max_flagged_groups`` can refuse a report that has too many.  A
@@ -24,14 +26,17 @@ from typing import Any
 from regard.errors import InvalidInputError
 from regard.fairness.report import AuditReport
 
+OFF = "off"
+
 
 @dataclass(frozen=True)
 class FairnessPolicy:
-    """Limits a report must meet; ``None`` leaves a limit unchecked."""
+    """Limits a report must meet; ``None`` leaves a limit unchecked.  ``switched_off`` names the limits a policy
+    switched off explicitly (they are unchecked too, and the gate's result says so)."""
 
-    max_fmr_ratio: float | None = 2.0
-    max_fnmr_ratio: float | None = 1.5
-    max_group_fmr: float | None = 1e-4
+    max_fmr_ratio: float | None = None
+    max_fnmr_ratio: float | None = None
+    max_group_fmr: float | None = None
     max_fmr_geomean_ratio: float | None = None
     max_fnmr_geomean_ratio: float | None = None
     max_group_fnmr: float | None = None
@@ -39,20 +44,29 @@ class FairnessPolicy:
     max_garbe: float | None = None
     max_flagged_groups: int | None = None
     use_upper_bound: bool = False  # compare each group's rate at the upper end of its interval, not the estimate
+    switched_off: tuple[str, ...] = ()
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any], source: str = "policy") -> FairnessPolicy:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
+        """Limits from a parsed file: left out is unchecked; ``None`` or ``"off"`` is switched off explicitly."""
+        known = [f.name for f in dataclasses.fields(cls) if f.name != "switched_off"]
+        unknown = sorted(set(data) - set(known))
         if unknown:
             raise InvalidInputError(f"{source}: unknown setting(s) {', '.join(unknown)} (known: {', '.join(known)})")
+        limits: dict[str, Any] = {}
+        off = []
         for key, value in data.items():
             if key == "use_upper_bound":
                 if not isinstance(value, bool):
                     raise InvalidInputError(f"{source}: use_upper_bound must be true or false")
-            elif value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
-                raise InvalidInputError(f"{source}: {key} must be a non-negative number, got {value!r}")
-        return cls(**data)
+                limits[key] = value
+            elif value is None or (isinstance(value, str) and value.strip().lower() == OFF):
+                off.append(key)
+            elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise InvalidInputError(f'{source}: {key} must be a non-negative number or "off", got {value!r}')
+            else:
+                limits[key] = value
+        return cls(**limits, switched_off=tuple(off))
 
     @classmethod
     def load(cls, path: Path) -> FairnessPolicy:
@@ -67,6 +81,10 @@ class FairnessPolicy:
         if not isinstance(data, dict):
             raise InvalidInputError(f"{path}: expected a table of settings")
         return cls.from_mapping(data, str(path))
+
+
+# The gate with no policy given: the differentials NIST FRVT Part 8 summarises, and the group FMR at the target.
+DEFAULT_POLICY = FairnessPolicy(max_fmr_ratio=2.0, max_fnmr_ratio=1.5, max_group_fmr=1e-4)
 
 
 @dataclass(frozen=True)
@@ -85,6 +103,7 @@ class GateResult:
     rules: list[RuleResult]
     excluded_groups: list[str]  # flagged as too small, left out of every rule
     policy: FairnessPolicy = field(default_factory=FairnessPolicy)
+    switched_off: list[str] = field(default_factory=list)  # limits the policy switched off explicitly
 
 
 def evaluate_gate(report: AuditReport, policy: FairnessPolicy) -> GateResult:
@@ -134,7 +153,7 @@ def evaluate_gate(report: AuditReport, policy: FairnessPolicy) -> GateResult:
                 ", ".join(excluded),
             )
         )
-    return GateResult(all(r.passed for r in rules), rules, excluded, policy)
+    return GateResult(all(r.passed for r in rules), rules, excluded, policy, list(policy.switched_off))
 
 
 def _rate(stats: Any, rate: str, upper: bool) -> float:

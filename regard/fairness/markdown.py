@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import statistics
+
 from regard.fairness.metrics import Differentials
-from regard.fairness.report import AuditReport, GroupRates, Mitigation
+from regard.fairness.report import AuditReport, Mitigation
 
 REFERENCES = [
     "P. Grother, M. Ngan, K. Hanaoka. FRVT Part 3: Demographic Effects. NISTIR 8280, 2019.",
@@ -64,17 +66,20 @@ def render_markdown(report: AuditReport) -> str:
         f"Operating threshold **{r.threshold:.4f}** ({r.threshold_source}); target FMR {r.target_fmr:g}. "
         f"Pooled over groups: FMR {fmt_rate(r.pooled_fmr)}, FNMR {fmt_rate(r.pooled_fnmr)}.",
         "",
+        "## Provenance",
+        "",
+        *[f"- {line}" for line in provenance_lines(r)],
+        "",
         "## Dataset",
         "",
         f"- {ds.description or ds.name}",
-        f"- Groups: `{ds.group_column or 'group'}`, {ds.label_source}.",
+        f"- Groups: `{ds.group_column or 'group'}`, {ds.labels.describe()}.",
         f"- Images: {fmt_count(ds.images)}; identities: {fmt_count(ds.identities)}; left out without a group "
         f"label: {ds.excluded_unlabelled:,}; images where no face was found: {ds.images_without_face:,}.",
         "",
         "## Error rates per group at the operating threshold",
         "",
-        f"Intervals: {r.ci_level:.0%}, bootstrap over identities, {r.bootstrap_replicates} replicates. "
-        "`*` marks a group too small for a reliable estimate.",
+        f"Intervals: {r.ci_level:.0%}, {interval_method(r)}. `*` marks a group too small for a reliable estimate.",
         "",
     ]
     out += _table(
@@ -143,25 +148,102 @@ def method_lines(r: AuditReport) -> list[str]:
     ]
 
 
-def _rates_rows(before: list[GroupRates], after: list[GroupRates]) -> list[list[str]]:
+def interval_method(r: AuditReport) -> str:
+    if r.provenance.route == "score-file" and "resample pairs" in " ".join(r.caveats):
+        return f"bootstrap over pairs ({r.bootstrap_replicates} replicates; no identities in the scores)"
+    return (
+        f"bootstrap over identities ({r.bootstrap_replicates} replicates; an impostor pair counts when both its "
+        "people are drawn); exact Clopper-Pearson when no error is observed"
+    )
+
+
+FACES = {"center": "the face nearest the image centre", "largest": "the largest face"}
+
+
+def provenance_lines(r: AuditReport) -> list[str]:
+    """How the report was made and whether it is signed (the signature is checked by ``regard audit verify``)."""
+    p, sig = r.provenance, r.signature
+    route = {
+        "images": "Regard detected and embedded the images itself",
+        "score-file": "scores supplied by the caller, which Regard cannot vouch for",
+        "embeddings": "embeddings supplied by the caller, which Regard cannot vouch for",
+    }.get(p.route, p.route)
+    out = [f"Route: {p.route}: {route}. Produced by {p.producer}."]
+    if p.face_choice:
+        face = FACES.get(p.face_choice, f"the {p.face_choice} face")
+        out.append(f"Face used per image: {face} (`{p.face_choice}`; detector {p.detector or 'unknown'}).")
+    if p.evaluation_set_sha256:
+        out.append(f"Evaluation set sha256 (manifest rows and image bytes): `{p.evaluation_set_sha256}`.")
+    if p.inputs_sha256:
+        out.append(f"Score file sha256: `{p.inputs_sha256}`.")
+    if sig is None:
+        out.append("Signature: none. An unsigned report is unverified and cannot activate a model.")
+    else:
+        out.append(
+            f"Signature: {sig.algorithm} by key `{sig.key_id}` ({sig.signed_by}), {sig.signed_at}. It proves the "
+            "report unchanged only for a key you trust: check it with `regard audit verify`."
+        )
+    return out
+
+
+def spread(values: list[float | None], digits: int = 2) -> str:
+    """``median (min–max)`` of the measurable values, or — when none is."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return "—"
+    median = statistics.median(known)
+    return f"{median:.{digits}f} ({min(known):.{digits}f}–{max(known):.{digits}f})"
+
+
+def mitigation_rows(mit: Mitigation) -> list[list[str]]:
+    """One row per seed: fallback clusters, threshold, pooled FNMR and the watched differentials after."""
     return [
-        [b.group, fmt_rate(b.fmr), fmt_rate(a.fmr), fmt_rate(b.fnmr), fmt_rate(a.fnmr)]
-        for b, a in zip(before, after, strict=True)
+        [
+            str(run.seed),
+            str(run.fallback_clusters),
+            f"{run.threshold_after:.4f}",
+            fmt_rate(run.pooled_fnmr_after),
+            fmt_num(run.differentials_after.fmr_max_min, 2),
+            fmt_num(run.differentials_after.fnmr_max_min, 2),
+            fmt_num(run.differentials_after.garbe),
+        ]
+        for run in mit.runs
     ]
+
+
+MITIGATION_HEADER = [
+    "seed",
+    "clusters too small",
+    "threshold after",
+    "pooled FNMR",
+    "FMR max/min",
+    "FNMR max/min",
+    "GARBE",
+]
+
+
+def mitigation_summary(mit: Mitigation) -> str:
+    b = mit.differentials_before
+    runs = mit.runs
+    return (
+        f"{mit.clusters} clusters fitted at FMR {mit.fit_fmr:g} with {len(runs)} seeds; each compared at the "
+        f"threshold giving the pooled FMR that {mit.threshold_before:.4f} gives ({fmt_rate(mit.pooled_fmr_before)}). "
+        f"Before: FMR max/min {fmt_num(b.fmr_max_min, 2)}, FNMR max/min {fmt_num(b.fnmr_max_min, 2)}, pooled FNMR "
+        f"{fmt_rate(mit.pooled_fnmr_before)}. After, median (range) over seeds: FMR max/min "
+        f"{spread([r.differentials_after.fmr_max_min for r in runs])}, FNMR max/min "
+        f"{spread([r.differentials_after.fnmr_max_min for r in runs])}, pooled FNMR "
+        f"{spread([r.pooled_fnmr_after for r in runs], 4)}."
+    )
 
 
 def mitigation_markdown(mit: Mitigation) -> list[str]:
     out = [
         f"## Mitigation: {mit.method}",
         "",
-        f"{mit.clusters} clusters (fitted at FMR {mit.fit_fmr:g}, {mit.fallback_clusters} too small for their own "
-        f"threshold); threshold {mit.threshold_before:.4f} before, {mit.threshold_after:.4f} after, chosen so the "
-        f"pooled FMR stays equal ({fmt_rate(mit.pooled_fmr_before)} → {fmt_rate(mit.pooled_fmr_after)}); pooled "
-        f"FNMR {fmt_rate(mit.pooled_fnmr_before)} → {fmt_rate(mit.pooled_fnmr_after)}.",
+        f"**{'May be considered' if mit.recommended else 'Not recommended'}.** {mit.verdict}",
+        "",
+        mitigation_summary(mit),
         "",
     ]
-    out += _table(["group", "FMR before", "FMR after", "FNMR before", "FNMR after"], _rates_rows(mit.before, mit.after))
-    out += [""]
-    rows = zip(differential_rows(mit.differentials_before), differential_rows(mit.differentials_after), strict=True)
-    out += _table(["measure", "before", "after"], [[b[0], b[1], a[1]] for b, a in rows])
+    out += _table(MITIGATION_HEADER, mitigation_rows(mit))
     return out + [""] + [f"- {n}" for n in mit.notes]

@@ -11,8 +11,8 @@ References
   systems, IEEE T-BIOM 4(1), 2022 (Fairness Discrepancy Rate).
 - J. J. Howard, E. J. Laird, R. E. Rubin, Y. B. Sirotin, J. L. Tipton, A. R. Vemury: Evaluating Proposed Fairness
   Models for Face Recognition Algorithms, 2022 (GARBE).
-- R. M. Bolle, N. K. Ratha, S. Pankanti: Error analysis of pattern recognition systems—the subsets bootstrap,
-  Computer Vision and Image Understanding 93 (2004) (resampling people, not pairs).
+
+Confidence intervals are in :mod:`regard.fairness.intervals`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from regard.evaluation.metrics import rates_at, threshold_at_fmr
 __all__ = [
     "AdequacyRule",
     "Differentials",
-    "bootstrap_rate_ci",
     "det_curve",
     "differentials",
     "fairness_discrepancy_rate",
@@ -44,52 +43,12 @@ __all__ = [
 ]
 
 
-def unit_counts(
-    errors: np.ndarray, unit_a: np.ndarray, unit_b: np.ndarray | None, n_units: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Errors and trials per unit (identity): ``(e, t)``, two int64 arrays of length ``n_units``.
-
-    Genuine pairs (``unit_b`` None: one identity per pair) count once for their identity.  An impostor pair
-    involves two identities and counts for both, so ``sum(e) / sum(t)`` is still the pooled rate
-    (2E / 2N = E / N) and a resample of identities carries every pair that touches a drawn identity.
-    """
-    err = np.asarray(errors, dtype=np.float64)
-    e = np.bincount(unit_a, weights=err, minlength=n_units)
-    t = np.bincount(unit_a, minlength=n_units).astype(np.float64)
-    if unit_b is not None:
-        e += np.bincount(unit_b, weights=err, minlength=n_units)
-        t += np.bincount(unit_b, minlength=n_units)
-    return np.rint(e).astype(np.int64), np.rint(t).astype(np.int64)
-
-
-def bootstrap_rate_ci(
-    errors: np.ndarray, trials: np.ndarray, n_boot: int = 1000, level: float = 0.95, seed: int = 0
-) -> tuple[float, float]:
-    """Percentile bootstrap interval of the pooled rate ``sum(e) / sum(t)`` resampling units (identities).
-
-    Each replicate draws as many units as there are, with replacement, and takes
-    ``rate* = sum_k e[u_k] / sum_k t[u_k]``; the interval is the ``(1-level)/2`` and ``(1+level)/2`` quantiles
-    of the replicates (Bolle et al. 2004: errors of one person are correlated, so resampling pairs would give
-    intervals that are too narrow).  Units without trials are left out of the population.  When no error
-    occurred at all the replicates are all 0; the upper end is then the rule of three, ``3 / sum(t)``, the
-    one-sided 95% bound for zero events (Jovanovic & Levy 1997).  Returns ``(nan, nan)`` without trials.
-    Deterministic for a given ``seed``.
-    """
-    e, t = np.asarray(errors, dtype=np.float64), np.asarray(trials, dtype=np.float64)
-    e, t = e[t > 0], t[t > 0]
-    if t.size == 0:
-        return math.nan, math.nan
-    rng = np.random.default_rng(seed)
-    rates = np.empty(n_boot)
-    chunk = max(1, (1 << 22) // t.size)  # bound the index matrix to about 32 MB
-    for start in range(0, n_boot, chunk):
-        stop = min(n_boot, start + chunk)
-        idx = rng.integers(0, t.size, size=(stop - start, t.size))
-        rates[start:stop] = e[idx].sum(axis=1) / t[idx].sum(axis=1)
-    low, high = np.quantile(rates, [(1 - level) / 2, (1 + level) / 2])
-    if e.sum() == 0:
-        high = min(1.0, 3.0 / float(t.sum()))
-    return float(low), float(high)
+def unit_counts(errors: np.ndarray, units: np.ndarray, n_units: int) -> tuple[np.ndarray, np.ndarray]:
+    """Errors and trials per unit (identity) of pairs that each belong to one unit (genuine pairs): ``(e, t)``,
+    two int64 arrays of length ``n_units``; ``sum(e) / sum(t)`` is the pooled rate."""
+    e = np.bincount(units, weights=np.asarray(errors, dtype=np.float64), minlength=n_units)
+    t = np.bincount(units, minlength=n_units)
+    return np.rint(e).astype(np.int64), t.astype(np.int64)
 
 
 def floored(rate: float, trials: int, ceiling: float = 1.0) -> float:

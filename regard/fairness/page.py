@@ -5,13 +5,18 @@ from __future__ import annotations
 from html import escape
 
 from regard.fairness.markdown import (
+    MITIGATION_HEADER,
     REFERENCES,
     differential_rows,
     fmt_ci,
     fmt_count,
     fmt_num,
     fmt_rate,
+    interval_method,
     method_lines,
+    mitigation_rows,
+    mitigation_summary,
+    provenance_lines,
 )
 from regard.fairness.report import AuditReport, Mitigation
 from regard.fairness.svg import RatePoint, det_chart, histogram_chart, rate_chart
@@ -49,9 +54,18 @@ def render_html(report: AuditReport) -> str:
         f'<p class="summary">Operating threshold <b>{r.threshold:.4f}</b> ({escape(r.threshold_source)}); target '
         f"FMR {r.target_fmr:g}. Pooled over groups: FMR {fmt_rate(r.pooled_fmr)}, FNMR {fmt_rate(r.pooled_fnmr)}. "
         f"{len(r.flags)} group(s) flagged as too small.</p>",
+        f'<p class="{"summary" if r.signature else "flag"}">'
+        + escape(
+            "Signed: check the signature with `regard audit verify` before relying on it."
+            if r.signature
+            else "Unsigned: this report is unverified and cannot activate a model."
+        )
+        + "</p>",
+        "<h2>Provenance</h2>",
+        _list(provenance_lines(r)),
         "<h2>Dataset and sample sizes</h2>",
         f"<p>{escape(ds.description or ds.name)}. Groups: <code>{escape(ds.group_column or 'group')}</code>, "
-        f"{escape(ds.label_source)}. Images: {fmt_count(ds.images)}; identities: {fmt_count(ds.identities)}; "
+        f"{escape(ds.labels.describe())}. Images: {fmt_count(ds.images)}; identities: {fmt_count(ds.identities)}; "
         f"left out without a group label: {ds.excluded_unlabelled:,}; no face found: {ds.images_without_face:,}.</p>",
         _table(
             ["group", "identities", "with genuine pairs", "images", "no face", "genuine pairs", "impostor pairs"],
@@ -69,7 +83,7 @@ def render_html(report: AuditReport) -> str:
             ],
         ),
         "<h2>Error rates per group at the operating threshold</h2>",
-        f"<p>Dots are estimates, bars {r.ci_level:.0%} intervals (bootstrap over identities). Hollow dots and "
+        f"<p>Dots are estimates, bars {r.ci_level:.0%} intervals ({escape(interval_method(r))}). Hollow dots and "
         "<code>*</code>: too few samples for a reliable estimate. The dashed line is the target FMR.</p>",
         '<div class="charts">',
         rate_chart(
@@ -153,28 +167,15 @@ def render_html(report: AuditReport) -> str:
 
 
 def _mitigation(mit: Mitigation) -> list[str]:
+    verdict = "May be considered" if mit.recommended else "Not recommended"
     return [
         f"<h2>Mitigation: {escape(mit.method)}</h2>",
-        f"<p>{mit.clusters} clusters from the embeddings alone (fitted at FMR {mit.fit_fmr:g}; "
-        f"{mit.fallback_clusters} too small for their own threshold). Threshold {mit.threshold_before:.4f} before, "
-        f"{mit.threshold_after:.4f} after, chosen so the pooled FMR stays equal ({fmt_rate(mit.pooled_fmr_before)} "
-        f"→ {fmt_rate(mit.pooled_fmr_after)}); pooled FNMR {fmt_rate(mit.pooled_fnmr_before)} → "
-        f"{fmt_rate(mit.pooled_fnmr_after)}.</p>",
+        f'<p class="{"summary" if mit.recommended else "flag"}"><b>{verdict}.</b> {escape(mit.verdict)}</p>',
+        f"<p>{escape(mitigation_summary(mit))}</p>",
+        _table(MITIGATION_HEADER, mitigation_rows(mit)),
         _table(
-            ["group", "FMR before", "FMR after", "FNMR before", "FNMR after"],
-            [
-                [b.group, fmt_rate(b.fmr), fmt_rate(a.fmr), fmt_rate(b.fnmr), fmt_rate(a.fnmr)]
-                for b, a in zip(mit.before, mit.after, strict=True)
-            ],
-        ),
-        _table(
-            ["measure", "before", "after"],
-            [
-                [b[0], b[1], a[1]]
-                for b, a in zip(
-                    differential_rows(mit.differentials_before), differential_rows(mit.differentials_after), strict=True
-                )
-            ],
+            ["group", "FMR before", "FNMR before"],
+            [[b.group, fmt_rate(b.fmr), fmt_rate(b.fnmr)] for b in mit.before],
         ),
         _list(mit.notes),
     ]

@@ -12,21 +12,23 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from regard.errors import InvalidInputError
+from regard.fairness.labels import LabelProvenance
 from regard.fairness.metrics import AdequacyRule, Differentials
 
-SCHEMA = "regard.fairness.audit/1"
+SCHEMA = "regard.fairness.audit/2"
+OLD_SCHEMAS = {"regard.fairness.audit/1"}
 
 T = TypeVar("T")
 
 
 @dataclass
 class DatasetInfo:
-    """What was measured: the data, who labelled the groups, how many items were left out and why."""
+    """What was measured: the data, who labelled the groups and how, how many items were left out and why."""
 
     name: str
+    labels: LabelProvenance
     description: str = ""
     group_column: str = ""
-    label_source: str = "supplied by the auditor (never inferred from images)"
     images: int | None = None
     identities: int | None = None
     excluded_unlabelled: int = 0  # images (or score rows) without a group label
@@ -95,25 +97,69 @@ class GroupRates:
 
 
 @dataclass
+class MitigationRun:
+    """One fit of a score normalisation (one seed), measured at the threshold giving the same pooled FMR."""
+
+    seed: int
+    fallback_clusters: int  # clusters too small for their own threshold: they keep the global one
+    threshold_after: float
+    pooled_fmr_after: float | None
+    pooled_fnmr_after: float | None
+    after: list[GroupRates]
+    differentials_after: Differentials
+
+
+@dataclass
 class Mitigation:
-    """Rates before and after a score normalisation, at thresholds giving the same pooled FMR."""
+    """Rates before a score normalisation and after it, fitted with several seeds, and whether to consider it.
+
+    ``recommended`` is true only when no run widened any watched differential (``verdict`` says which did).
+    """
 
     method: str
     clusters: int
     fit_fmr: float
-    seed: int
-    fallback_clusters: int  # clusters too small for their own threshold: they keep the global one
     threshold_before: float
-    threshold_after: float
     pooled_fmr_before: float | None
-    pooled_fmr_after: float | None
     pooled_fnmr_before: float | None
-    pooled_fnmr_after: float | None
     before: list[GroupRates]
-    after: list[GroupRates]
     differentials_before: Differentials
-    differentials_after: Differentials
+    runs: list[MitigationRun]
+    recommended: bool
+    verdict: str
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Provenance:
+    """How the report came to be; signed with the rest of the report when Regard or an auditor signs it.
+
+    ``route``: ``images`` (Regard detected and embedded the images itself), ``score-file`` (scores supplied by
+    the caller: Regard cannot vouch for them) or ``embeddings`` (vectors supplied by a library caller).
+    ``evaluation_set_sha256`` digests the manifest rows and every image's bytes (images route);
+    ``inputs_sha256`` the score file's bytes (score-file route).
+    """
+
+    route: str
+    producer: str
+    face_choice: str | None = None  # which face of each image was embedded: largest, centre
+    detector: str | None = None
+    evaluation_set_sha256: str | None = None
+    manifest_sha256: str | None = None
+    inputs_sha256: str | None = None
+    tenant: str | None = None
+
+
+@dataclass
+class ReportSignature:
+    """An Ed25519 signature over the rest of the report (see :mod:`regard.fairness.signing`)."""
+
+    algorithm: str
+    key_id: str
+    public_key: str  # hex, raw 32 bytes
+    value: str  # hex
+    signed_by: str  # what the signer calls itself; trust comes from the key, never from this name
+    signed_at: str
 
 
 @dataclass
@@ -140,9 +186,11 @@ class AuditReport:
     caveats: list[str]
     det: list[DetCurve]
     histograms: list[ScoreHistogram]
+    provenance: Provenance
     mitigation: Mitigation | None = None
     created: str = ""
     schema: str = SCHEMA
+    signature: ReportSignature | None = None
 
     def group(self, name: str) -> GroupStats:
         """The stats of group ``name``."""
@@ -162,6 +210,11 @@ class AuditReport:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise InvalidInputError(f"not a JSON audit report: {exc}") from None
+        if isinstance(data, dict) and data.get("schema") in OLD_SCHEMAS:
+            raise InvalidInputError(
+                f"this report uses the old schema {data['schema']!r}, without label provenance or face choice: "
+                "run the audit again"
+            )
         if not isinstance(data, dict) or data.get("schema") != SCHEMA:
             raise InvalidInputError(f"not an audit report (expected schema {SCHEMA!r})")
         try:

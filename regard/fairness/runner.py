@@ -1,48 +1,27 @@
-"""Audit entry points: embeddings in memory, a third party's score file, or a labelled image manifest.
+"""Audit entry points over data already in memory: a model's embeddings, or a third party's score file.
 
-Group labels always come from people (a manifest column, a score file); nothing here predicts an attribute from
-an image.  Images named in a manifest are read from disk to be embedded and nothing of them is kept: no copy,
-no thumbnail, no embedding is written anywhere; only the aggregate report leaves the run.
+Pure functions over vectors, scores and labels: nothing here reads images, a model registry or a store.  Regard
+embeds images for an audit in :mod:`regard.operations.audits` (the governed service operation) and
+:mod:`regard.evaluation.imagesets`; both end here.  Group labels always come from people or from sources the
+caller names (:class:`regard.fairness.labels.LabelProvenance`); nothing here predicts an attribute.
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from regard.errors import InvalidInputError, NotFoundError
+from regard.errors import InvalidInputError
 from regard.evaluation.metrics import threshold_at_fmr
-from regard.fairness.evaluate import AuditConfig, GroupSizes, ScoredPairs, compare_normalised, evaluate
-from regard.fairness.pairs import build_pairs, encode
-from regard.fairness.report import AuditReport, DatasetInfo
-from regard.fairness.scorefile import read_score_file
+from regard.fairness.evaluate import AuditConfig, GroupSizes, ScoredPairs, evaluate
+from regard.fairness.pairs import PairSet, build_pairs, encode
+from regard.fairness.report import AuditReport, DatasetInfo, Provenance
+from regard.fairness.scorefile import parse_score_file
 from regard.fairness.scores import score_pairs
-
-FSN_METHOD = "fair score normalization (Terhörst et al. 2020)"
-
-
-def model_threshold(model_id: str, fmr: float) -> tuple[float, str]:
-    """A built-in model's calibrated threshold at ``fmr`` and where it came from (the model registry)."""
-    from regard.backends.specs import BUILTIN_MODELS
-
-    key = f"{fmr:.0e}"
-    for spec in BUILTIN_MODELS:
-        if spec.id == model_id:
-            if key not in spec.thresholds:
-                raise InvalidInputError(f"{model_id} has no calibrated threshold at FMR {key}; pass one explicitly")
-            return spec.thresholds[key], f"registry threshold of {model_id} at FMR {key} ({spec.calibration})"
-    raise NotFoundError(f"no built-in model {model_id!r}; pass the threshold explicitly")
-
-
-def model_version(model_id: str) -> str:
-    from regard.backends.specs import BUILTIN_MODELS
-
-    return next((s.version for s in BUILTIN_MODELS if s.id == model_id), "")
 
 
 def identity_groups(identities: Sequence[str], groups: Sequence[str]) -> dict[str, str]:
@@ -67,26 +46,61 @@ def audit_embeddings(
     groups: Sequence[str],
     *,
     system: str,
-    threshold: float | None = None,
+    threshold: float,
+    dataset: DatasetInfo,
+    threshold_source: str = "given by the caller",
     found: np.ndarray | None = None,
     system_version: str = "",
-    dataset: DatasetInfo | None = None,
     config: AuditConfig | None = None,
     caveats: list[str] | None = None,
+    provenance: Provenance | None = None,
+    fsn_fitted: dict[tuple[int, float, int], Any] | None = None,
 ) -> AuditReport:
     """Audit a model's embeddings (one row per image) with per-image identities and group labels ('' = none).
 
-    ``threshold`` None takes the built-in model ``system``'s registry threshold at ``config.target_fmr``.
-    ``found`` marks images where a face was found; the others take part in no pair and are counted per group.
+    ``dataset.labels`` says who assigned the labels and how.  ``found`` marks images where a face was found;
+    the others take part in no pair and are counted per group.  ``provenance`` defaults to the embeddings
+    route (vectors supplied by the caller, which no one has vouched for).  ``fsn_fitted`` caches fair score
+    normalisers across audits of the same embeddings (see :func:`regard.fairness.mitigation.fsn_mitigation`).
     """
     config = config or AuditConfig()
+    found = np.ones(embeddings.shape[0], dtype=bool) if found is None else np.asarray(found, dtype=bool)
+    pairs, scored = scored_pairs(embeddings, identities, groups, found, config)
+    identity, _ = encode(identities)
+    labelled = np.asarray([bool(g) for g in groups])
+    label = np.asarray(groups, dtype=str)
+    sizes = GroupSizes(
+        identities=[int(np.unique(identity[label == g]).size) for g in pairs.group_names],
+        images=[int((label == g).sum()) for g in pairs.group_names],
+        without_face=[int(((label == g) & ~found).sum()) for g in pairs.group_names],
+    )
+    dataset = replace(
+        dataset,
+        images=int(labelled.sum()),
+        identities=int(np.unique(identity[labelled]).size),
+        excluded_unlabelled=dataset.excluded_unlabelled + int((~labelled).sum()),
+        images_without_face=int((labelled & ~found).sum()),
+    )
+    provenance = provenance or Provenance(route="embeddings", producer="the caller")
+    report = evaluate(
+        scored, threshold, threshold_source, system, system_version, dataset, config, provenance, sizes, caveats
+    )
+    if config.fsn_clusters:
+        from regard.fairness.mitigation import fsn_mitigation
+
+        report.mitigation = fsn_mitigation(
+            embeddings, identities, found, scored, pairs.a, pairs.b, threshold, report.groups, config, fsn_fitted
+        )
+    return report
+
+
+def scored_pairs(
+    embeddings: np.ndarray, identities: Sequence[str], groups: Sequence[str], found: np.ndarray, config: AuditConfig
+) -> tuple[PairSet, ScoredPairs]:
+    """The audit's pairs (every genuine pair, sampled impostor pairs) over labelled images with a face, scored."""
     n = embeddings.shape[0]
-    if len(identities) != n or len(groups) != n:
+    if len(identities) != n or len(groups) != n or found.shape != (n,):
         raise InvalidInputError(f"{n} embeddings, {len(identities)} identities, {len(groups)} group labels")
-    found = np.ones(n, dtype=bool) if found is None else np.asarray(found, dtype=bool)
-    source = "given by the caller"
-    if threshold is None:
-        threshold, source = model_threshold(system, config.target_fmr)
     labelled = np.asarray([bool(g) for g in groups])
     pairs = build_pairs(identities, identity_groups(identities, groups), labelled & found, config.pairs, config.seed)
     identity, _ = encode(identities)
@@ -99,161 +113,61 @@ def audit_embeddings(
         identity_a=identity[pairs.a],
         identity_b=identity[pairs.b],
     )
-    label = np.asarray(groups, dtype=str)
-    sizes = GroupSizes(
-        identities=[int(np.unique(identity[label == g]).size) for g in pairs.group_names],
-        images=[int((label == g).sum()) for g in pairs.group_names],
-        without_face=[int(((label == g) & ~found).sum()) for g in pairs.group_names],
-    )
-    dataset = replace(
-        dataset or DatasetInfo(name="embeddings"),
-        images=int(labelled.sum()),
-        identities=int(np.unique(identity[labelled]).size),
-        excluded_unlabelled=(dataset.excluded_unlabelled if dataset else 0) + int((~labelled).sum()),
-        images_without_face=int((labelled & ~found).sum()),
-    )
-    report = evaluate(scored, threshold, source, system, system_version, dataset, config, sizes, caveats)
-    if config.fsn_clusters:
-        report.mitigation = _fsn(embeddings, identities, labelled & found, scored, pairs.a, pairs.b, report, config)
-    return report
-
-
-def _fsn(
-    embeddings: np.ndarray,
-    identities: Sequence[str],
-    usable: np.ndarray,
-    scored: ScoredPairs,
-    a: np.ndarray,
-    b: np.ndarray,
-    report: AuditReport,
-    config: AuditConfig,
-) -> Any:
-    from regard.fairness.fsn import FairScoreNormalizer
-
-    fit_fmr = config.fsn_fmr or config.target_fmr
-    rows = np.flatnonzero(usable)
-    normaliser = FairScoreNormalizer.fit(
-        embeddings[rows], [identities[int(i)] for i in rows], fit_fmr, config.fsn_clusters, config.seed
-    )
-    cluster = normaliser.assign(embeddings)
-    normalised = normaliser.normalise(scored.scores, cluster[a], cluster[b])
-    return compare_normalised(
-        scored,
-        normalised,
-        report.threshold,
-        report.groups,
-        FSN_METHOD,
-        normaliser.k,
-        fit_fmr,
-        config.seed,
-        int(normaliser.fallback.sum()),
-        config.alpha,
-    )
+    return pairs, scored
 
 
 def audit_score_file(
-    path: Path,
+    source: Path | bytes,
     *,
+    dataset: DatasetInfo,
     threshold: float | None = None,
     system: str = "third-party system",
     system_version: str = "",
-    dataset: DatasetInfo | None = None,
     config: AuditConfig | None = None,
     caveats: list[str] | None = None,
+    provenance: Provenance | None = None,
 ) -> AuditReport:
-    """Audit a score file (see :mod:`regard.fairness.scorefile`).
+    """Audit a score file (see :mod:`regard.fairness.scorefile`): a path, or the file's bytes.
 
     ``threshold`` None picks the threshold at ``config.target_fmr`` on the file's pooled within-group impostor
-    scores, and the report says so.
+    scores, and the report says so.  ``dataset.labels`` says who assigned the file's group labels and how.
     """
     config = config or AuditConfig()
-    parsed = read_score_file(path)
+    name = source.name if isinstance(source, Path) else dataset.name
+    parsed = parse_score_file(_read(source), name)
     scored = parsed.scored
-    source = "given by the auditor"
+    threshold_source = "given by the auditor"
     if threshold is None:
         within = ~scored.genuine & (scored.group_a == scored.group_b)
         if not within.any():
-            raise InvalidInputError(f"{path}: no impostor pairs within a group to pick a threshold on")
+            raise InvalidInputError(f"{name}: no impostor pairs within a group to pick a threshold on")
         threshold = threshold_at_fmr(scored.scores[within], config.target_fmr)
-        source = f"picked at FMR {config.target_fmr:g} on the file's pooled within-group impostor scores"
+        threshold_source = f"picked at FMR {config.target_fmr:g} on the file's pooled within-group impostor scores"
     dataset = replace(
-        dataset or DatasetInfo(name=path.name, description="third-party score file"),
+        dataset,
         identities=len(parsed.identity_names) if parsed.identity_names else None,
         excluded_unlabelled=parsed.excluded_unlabelled,
     )
-    return evaluate(scored, threshold, source, system, system_version, dataset, config, None, caveats, sampled=False)
+    provenance = provenance or Provenance(route="score-file", producer="the caller")
+    return evaluate(
+        scored,
+        threshold,
+        threshold_source,
+        system,
+        system_version,
+        dataset,
+        config,
+        provenance,
+        None,
+        caveats,
+        sampled=False,
+    )
 
 
-@dataclass(frozen=True)
-class Manifest:
-    paths: list[Path]
-    identities: list[str]
-    groups: list[str]  # '' where the row has no label
-
-
-def read_manifest(manifest_csv: Path, images_root: Path, group_column: str) -> Manifest:
-    """Rows ``path,identity,<group columns...>``; paths are relative to ``images_root`` and must stay inside it."""
-    root = images_root.resolve()
+def _read(source: Path | bytes) -> bytes:
+    if isinstance(source, bytes | bytearray):
+        return bytes(source)
     try:
-        with manifest_csv.open(newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            columns = reader.fieldnames or []
-            for needed in ("path", "identity", group_column):
-                if needed not in columns:
-                    raise InvalidInputError(f"{manifest_csv}: no column {needed!r} (columns: {', '.join(columns)})")
-            rows = list(reader)
+        return source.read_bytes()
     except OSError as exc:
-        raise InvalidInputError(f"{manifest_csv}: {exc.strerror}") from None
-    paths = []
-    for line, row in enumerate(rows, start=2):
-        path = (root / (row["path"] or "")).resolve()
-        if not path.is_relative_to(root) or not row["identity"]:
-            raise InvalidInputError(f"{manifest_csv}:{line}: needs an identity and a path inside {images_root}")
-        paths.append(path)
-    return Manifest(paths, [r["identity"] for r in rows], [(r[group_column] or "").strip() for r in rows])
-
-
-def audit_manifest(
-    manifest_csv: Path,
-    images_root: Path,
-    group_column: str,
-    *,
-    model_id: str = "sface",
-    threshold: float | None = None,
-    config: AuditConfig | None = None,
-    settings: dict[str, Any] | None = None,
-    processes: int = 0,
-    description: str = "",
-    caveats: list[str] | None = None,
-) -> AuditReport:
-    """Embed the manifest's images with ``model_id`` (one face per image, the largest) and audit them.
-
-    ``settings`` are :class:`regard.settings.Settings` fields for the engine (model cache, detector...).
-    The images are only read; the embeddings live in memory for the run and are dropped with it.
-    """
-    from regard.evaluation.imagesets import embed_paths
-
-    manifest = read_manifest(manifest_csv, images_root, group_column)
-    rows = [i for i, group in enumerate(manifest.groups) if group]  # unlabelled rows are not even read
-    if not rows:
-        raise InvalidInputError(f"{manifest_csv}: no row has a label in {group_column!r}")
-    embedded = embed_paths([manifest.paths[i] for i in rows], model_id, settings or {}, processes, pick="largest")
-    dataset = DatasetInfo(
-        name=manifest_csv.name,
-        description=description or f"images listed in {manifest_csv.name}",
-        group_column=group_column,
-        label_source=f"the manifest column {group_column!r}, supplied by the auditor (never inferred from images)",
-        excluded_unlabelled=len(manifest.paths) - len(rows),
-    )
-    return audit_embeddings(
-        embedded.vectors,
-        [manifest.identities[i] for i in rows],
-        [manifest.groups[i] for i in rows],
-        system=model_id,
-        threshold=threshold,
-        found=embedded.found,
-        system_version=model_version(model_id),
-        dataset=dataset,
-        config=config,
-        caveats=caveats,
-    )
+        raise InvalidInputError(f"{source}: {exc.strerror}") from None

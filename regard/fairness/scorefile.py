@@ -20,6 +20,7 @@ Only scores and labels travel: the auditor's images never leave their machine.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -47,12 +48,19 @@ class ScoreFile:
 def read_score_file(path: Path) -> ScoreFile:
     """Parse and check a score file; raises :class:`InvalidInputError` naming the first bad line."""
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            return _parse(csv.reader(handle), str(path))
+        data = path.read_bytes()
     except OSError as exc:
         raise InvalidInputError(f"{path}: {exc.strerror}") from None
+    return parse_score_file(data, str(path))
+
+
+def parse_score_file(data: bytes, name: str = "score file") -> ScoreFile:
+    """Parse and check a score file's bytes; errors name ``name`` and the first bad line."""
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidInputError(f"{path}: not UTF-8 text") from None
+        raise InvalidInputError(f"{name}: not UTF-8 text") from None
+    return _parse(csv.reader(io.StringIO(text, newline="")), name)
 
 
 def _parse(rows: Iterable[list[str]], name: str) -> ScoreFile:

@@ -78,14 +78,16 @@ class Consequential(_Strict):
 class FairnessGate(_Strict):
     """Limits an audit report must meet before a model and threshold can be activated.
 
-    The limits are those of ``regard.fairness.gate.FairnessPolicy``; with
-    ``required`` the tenant's biometric calls are also refused for any model
-    it has not activated.
+    The limits are those of ``regard.fairness.gate.FairnessPolicy``: absent
+    (no ``limits`` key), the gate's defaults apply; given, only the limits
+    listed are checked, and ``null`` or ``off`` switches one off explicitly.
+    With ``required`` the tenant's biometric calls are also refused for any
+    model it has not activated.
     """
 
     id: str = "FAIRNESS-GATE"
     required: bool = False
-    limits: dict[str, float | int | bool | None] = Field(default_factory=dict)
+    limits: dict[str, float | int | bool | str | None] | None = None
 
 
 class PolicyDocument(_Strict):

@@ -118,8 +118,12 @@ class CheckpointSigner:
     def sign(self, tenant: str, seq: int, entry_hash: str) -> SignedCheckpoint:
         """Sign entry ``seq`` of ``tenant`` now."""
         at = datetime.now(UTC).isoformat(timespec="microseconds")
-        signature = self._key.sign(checkpoint_message(tenant, seq, entry_hash, at)).hex()
+        signature = self.sign_message(checkpoint_message(tenant, seq, entry_hash, at))
         return SignedCheckpoint(tenant, seq, entry_hash, at, self.key_id, self.public_key_hex, signature)
+
+    def sign_message(self, message: bytes) -> str:
+        """The instance's hex Ed25519 signature of ``message`` (checkpoints, and the audit reports it produces)."""
+        return str(self._key.sign(message).hex())
 
 
 def _write_private(key_file: Path, key: Any) -> None:

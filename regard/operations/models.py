@@ -1,10 +1,10 @@
-"""The model registry as callers see it, and the fairness gate that activates a model at a threshold."""
+"""The model registry as callers see it, and the fairness gate: a model runs at a threshold a trusted audit passed."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from regard.backends.calibration import threshold_for
 from regard.backends.registry import user_embedder_spec
@@ -14,8 +14,12 @@ from regard.errors import InvalidInputError
 from regard.governance.policy import PolicyDecision
 from regard.governance.roles import Operation
 from regard.models_io import spec_to_dict
+from regard.operations.audits import AuditOperations, StoredAudit
 from regard.operations.collections import check_name
 from regard.operations.parts import Parts
+
+if TYPE_CHECKING:
+    from regard.fairness.gate import FairnessPolicy, GateResult
 
 
 @dataclass(frozen=True)
@@ -27,8 +31,9 @@ class ModelInfo:
 
 
 class ModelOperations:
-    def __init__(self, parts: Parts) -> None:
+    def __init__(self, parts: Parts, audits: AuditOperations) -> None:
         self._p = parts
+        self._audits = audits
         self._guard = parts.guard
         self._gov = parts.governance
 
@@ -83,7 +88,8 @@ class ModelOperations:
             fairness = (
                 f"activated {d['activated_at']} at threshold {d['threshold']:.4f} on {d['dataset']}: "
                 f"FMR max/min {d['fmr_max_min']}, FNMR max/min {d['fnmr_max_min']}, "
-                f"report sha256 {d['report_sha256'][:12]}"
+                f"report {d.get('report_id', '?')} (sha256 {d['report_sha256'][:12]}, "
+                f"verified by {d.get('verified_by') or 'nobody'})"
                 if d
                 else None
             )
@@ -101,23 +107,40 @@ class ModelOperations:
 
     # -- deployment gate -------------------------------------------------------------------------
     def activate_model(
-        self, model_id: str, report_json: bytes, ctx: CallContext, *, fmr: float | None = None
+        self,
+        model_id: str,
+        ctx: CallContext,
+        *,
+        report_id: str | None = None,
+        signed_report: bytes | None = None,
+        fmr: float | None = None,
     ) -> dict[str, Any]:
-        """Activate a model at an operating point, if its fairness audit passes the tenant's gate.
+        """Activate a model at an operating point, if a trusted fairness audit of it passes the tenant's gate.
 
-        ``report_json`` is a report written by ``regard audit``.  It must audit
-        this model at the threshold it will run at (``fmr``, default the
-        settings' operating point).  Refused with the failing rules listed, and
-        recorded either way.
+        The audit is a stored report (``report_id``) or a signed report's bytes (``signed_report``); either must
+        verify: signed by this instance (an image audit run here, recorded in this tenant's ledger) or by an
+        auditor the tenant registered.  It must audit this model at the threshold it will run at (``fmr``,
+        default the settings' operating point).  Refused with the reason or the failing rules, and recorded
+        either way.
         """
-        from regard.fairness.gate import FairnessPolicy, evaluate_gate
-        from regard.fairness.report import parse_report
+        from regard.fairness.gate import evaluate_gate
 
         self._guard.require(ctx, Operation.DECLARE)
         spec = self._p.registry.spec(model_id)
         point = fmr or self._p.settings.default_fmr
         threshold = threshold_for(spec.thresholds, point, spec.id)
-        report = parse_report(report_json)
+        document = self._gov.policy(ctx.tenant)[0]
+        gate_rule = document.fairness_gate
+        stored, why = self._audits.trusted_report(ctx, report_id, signed_report)
+        details: dict[str, Any] = {"model": model_id, "threshold": threshold}
+        if stored is None:
+            reason = (
+                f"the fairness report is unverified ({why}): only a report signed by this instance or by a "
+                "registered auditor can activate a model"
+            )
+            decision = PolicyDecision("deny", gate_rule.id, reason, document.version)
+            self._guard.deny(ctx, "activate-model", decision, **details, result={"report_id": report_id})
+        report = stored.report
         if report.system != model_id:
             raise InvalidInputError(f"the report audits '{report.system}', not '{model_id}'")
         if abs(report.threshold - threshold) > 1e-4:
@@ -125,30 +148,9 @@ class ModelOperations:
                 f"the report audits threshold {report.threshold:.4f};"
                 f" {model_id} runs at {threshold:.4f} (FMR {point:g})"
             )
-        document = self._gov.policy(ctx.tenant)[0]
-        gate_rule = document.fairness_gate
-        policy = (
-            FairnessPolicy.from_mapping(dict(gate_rule.limits), "policy fairness_gate")
-            if gate_rule.limits
-            else FairnessPolicy()
-        )
-        result = evaluate_gate(report, policy)
-        summary = {
-            "dataset": report.dataset.name,
-            "groups": [g.group for g in report.groups],
-            "fmr_max_min": report.differentials_adequate.fmr_max_min,
-            "fnmr_max_min": report.differentials_adequate.fnmr_max_min,
-            "gate": [
-                {"rule": r.id, "measured": r.measured, "limit": r.limit, "passed": r.passed} for r in result.rules
-            ],
-            "excluded_groups": result.excluded_groups,
-        }
-        sha = hashlib.sha256(report_json).hexdigest()
-        details: dict[str, Any] = {
-            "model": model_id,
-            "threshold": threshold,
-            "result": {"report_sha256": sha, **summary},
-        }
+        result = evaluate_gate(report, gate_policy(gate_rule.limits))
+        summary = activation_summary(stored, result)
+        details["result"] = {"report_sha256": stored.record.report_sha256, **summary}
         if not result.passed:
             failing = "; ".join(
                 f"{r.id} {r.measured if r.measured is not None else 'unmeasurable'} > {r.limit}"
@@ -157,7 +159,7 @@ class ModelOperations:
             )
             decision = PolicyDecision("deny", gate_rule.id, f"fairness gate failed: {failing}", document.version)
             self._guard.deny(ctx, "activate-model", decision, **details)
-        self._gov.activate(ctx.tenant, model_id, point, threshold, sha, summary, ctx.actor)
+        self._gov.activate(ctx.tenant, model_id, point, threshold, stored.record.report_sha256, summary, ctx.actor)
         allow = PolicyDecision("allow", gate_rule.id, "fairness gate passed", document.version)
         self._guard.record(ctx, "activate-model", allow, **details)
         return summary
@@ -165,3 +167,37 @@ class ModelOperations:
     def deployments(self, ctx: CallContext) -> list[dict[str, Any]]:
         self._guard.require(ctx, Operation.READ)
         return self._gov.deployments(ctx.tenant)
+
+    def fairness_gate(self, report_id: str, ctx: CallContext) -> GateResult:
+        """The tenant's fairness gate applied to a stored report, without activating anything (a dry run)."""
+        from regard.fairness.gate import evaluate_gate
+
+        stored = self._audits.audit_report(report_id, ctx)
+        limits = self._gov.policy(ctx.tenant)[0].fairness_gate.limits
+        return evaluate_gate(stored.report, gate_policy(limits))
+
+
+def gate_policy(limits: dict[str, Any] | None) -> FairnessPolicy:
+    """The tenant's fairness limits: the built-in ones when its policy has no ``limits``, else exactly those listed."""
+    from regard.fairness.gate import DEFAULT_POLICY, FairnessPolicy
+
+    return DEFAULT_POLICY if limits is None else FairnessPolicy.from_mapping(dict(limits), "policy fairness_gate")
+
+
+def activation_summary(stored: StoredAudit, result: GateResult) -> dict[str, Any]:
+    """What a deployment keeps of the report it rests on and of the gate it passed (or failed)."""
+    report = stored.report
+    return {
+        "report_id": stored.id,
+        "verified_by": stored.verification.signer,
+        "dataset": report.dataset.name,
+        "evaluation_set_sha256": report.provenance.evaluation_set_sha256,
+        "label_source": report.dataset.labels.source,
+        "face_choice": report.provenance.face_choice,
+        "groups": [g.group for g in report.groups],
+        "fmr_max_min": report.differentials_adequate.fmr_max_min,
+        "fnmr_max_min": report.differentials_adequate.fnmr_max_min,
+        "gate": [{"rule": r.id, "measured": r.measured, "limit": r.limit, "passed": r.passed} for r in result.rules],
+        "switched_off": result.switched_off,
+        "excluded_groups": result.excluded_groups,
+    }

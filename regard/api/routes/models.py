@@ -55,13 +55,23 @@ def activate_model(
     regard: Service,
     ctx: Caller,
     model_id: ModelId,
-    report: Annotated[UploadFile, File(description="report.json written by `regard audit`.")],
+    report_id: Annotated[
+        str | None, Form(max_length=64, description="A stored audit report (`GET /v1/audits`) to activate on.")
+    ] = None,
+    report: Annotated[
+        UploadFile | None, File(description="Or a report.json signed by a registered outside auditor.")
+    ] = None,
     fmr: Annotated[float | None, Form(description="Operating point (default: the server's).")] = None,
 ) -> ActivationOut:
-    """Activated only when the fairness report audits this model at its threshold and passes the tenant's gate;
-    a failing gate is a policy denial (403) citing the gate rule."""
-    data = read_upload(report, regard.settings.max_model_bytes, "report")
-    return ActivationOut.model_validate(regard.activate_model(model_id, data, ctx, fmr=fmr))
+    """Activated only on a trusted audit (signed by this instance or a registered auditor) of this model at its
+    threshold that passes the tenant's gate; an unverified report or a failing gate is a policy denial (403)
+    citing the gate rule."""
+    if (report_id is None) == (report is None):
+        raise InvalidInputError("give either report_id or a signed report")
+    data = read_upload(report, regard.settings.max_model_bytes, "report") if report is not None else None
+    return ActivationOut.model_validate(
+        regard.activate_model(model_id, ctx, report_id=report_id, signed_report=data, fmr=fmr)
+    )
 
 
 @router.get("/deployments", response_model=Paged[DeploymentOut], summary="Activations")

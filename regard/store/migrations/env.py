@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import regard.store.audit_tables  # registers the fairness audit tables
 import regard.store.governance_tables  # noqa: F401  (registers the governance tables)
 from regard.store.tables import Base
 
