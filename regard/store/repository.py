@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -81,6 +81,10 @@ class Store:
     def _tx(self) -> Iterator[Session]:
         with self._sessions.begin() as session:
             yield session
+
+    def transaction(self) -> AbstractContextManager[Session]:
+        """A session in one transaction, committed on exit; for callers that take a lock first (``locks.py``)."""
+        return self._tx()
 
     # -- collections -------------------------------------------------------------------------
     def create_collection(
