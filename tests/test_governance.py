@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import text
 from conftest import encode
+from sqlalchemy import text
 
 from regard import CallContext, Regard
 from regard.errors import (

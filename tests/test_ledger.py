@@ -66,7 +66,12 @@ def test_intact_ledger_verifies(filled) -> None:  # type: ignore[no-untyped-def]
 
 def test_modified_entry(filled) -> None:  # type: ignore[no-untyped-def]
     svc, db = filled
-    sql(db, "update ledger_entries set body = replace(body, :a, :b) where seq = 4 and tenant = 'acme'", a='"n":3', b='"n":4')
+    sql(
+        db,
+        "update ledger_entries set body = replace(body, :a, :b) where seq = 4 and tenant = 'acme'",
+        a='"n":3',
+        b='"n":4',
+    )
     assert any("entry 4" in p and "modified" in p for p in problems(svc))
 
 
