@@ -46,7 +46,9 @@ from regard.governance.guard import Governance, utcnow
 from regard.governance.ledger import LedgerFields
 from regard.governance.policy import PolicyDecision
 from regard.governance.roles import Operation
+from regard.index.base import IndexCheck
 from regard.index.catalog import IndexCatalog
+from regard.index.choice import open_backend
 from regard.models_io import spec_from_dict, spec_to_dict
 from regard.oversight import OversightOperations
 from regard.settings import Settings
@@ -80,11 +82,12 @@ class Regard(OversightOperations):
         user_specs = [spec_from_dict(d) for d in self.store.user_model_specs()]
         self.registry = ModelRegistry(self.settings.resolved_model_cache_dir(), runtime, user_specs)
         self.engine = FaceEngine(self.settings, self.registry)
-        self.indexes = IndexCatalog(self.store)
+        self.indexes = IndexCatalog(self.store, open_backend(self.settings, self.store))
         self.governance = Governance(self.store.engine, self.settings)
         self._write_lock = threading.Lock()
 
     def close(self) -> None:
+        self.indexes.close()
         self.store.engine.dispose()
 
     def __enter__(self) -> Regard:
@@ -513,6 +516,23 @@ class Regard(OversightOperations):
         matches = self._matches(ref, spec, embedding[None, :], top_k, threshold, exclude=[row_id])
         result = SearchResult(ref.name, spec.id, threshold, fmr, [FaceSearchResult(None, matches[0])])
         return self._release_or_hold(ctx, ref, decision, result, None)
+
+    # -- index maintenance (the index is derived data: checked against the store, rebuilt from it) --
+    def check_index(self, collection: str, ctx: CallContext, *, repair: bool = False) -> IndexCheck:
+        """Do the collection's index and its stored templates agree (counts and ids)?  ``repair`` rebuilds it."""
+        ref = self.store.collection(ctx.tenant, collection)
+        self.require(ctx, Operation.MANAGE if repair else Operation.READ)
+        with self._write_lock:
+            result = self.indexes.check(ref, repair)
+        if result.repaired:
+            self.log(
+                ctx,
+                "index-repair",
+                self.admin_decision(),
+                collection=collection,
+                result={"backend": result.backend, "templates": result.store_count, "entries": result.index_count},
+            )
+        return result
 
     # -- listing and deletion --------------------------------------------------------------
     def list_subjects(self, collection: str, ctx: CallContext = LOCAL, offset: int = 0, limit: int = 100) -> Page:

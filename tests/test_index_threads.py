@@ -66,3 +66,14 @@ def test_concurrent_two_pass_search_is_consistent() -> None:
     index = ExactIndex(DIM, capacity=16, quantized_min_rows=1)
     index.add(list(range(ROWS)), [i % 97 for i in range(ROWS)], vectors)
     assert _hammer(index, vectors, rounds=150) == []
+
+
+def test_hnsw_index_under_concurrent_writes() -> None:
+    """The FAISS graph is changed in place: searches and writes share a readers-writer lock."""
+    from regard.index.hnsw import HnswIndex
+
+    vectors = _unit(np.random.default_rng(4), ROWS)
+    index = HnswIndex(DIM)
+    index.add(list(range(ROWS)), [i % 97 for i in range(ROWS)], vectors)
+    assert _hammer(index, vectors, rounds=40) == []  # type: ignore[arg-type]
+    assert len(index) == ROWS and index.ids().tolist() == list(range(ROWS))
