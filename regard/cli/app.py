@@ -6,7 +6,20 @@ from pathlib import Path
 
 import typer
 
-from regard.cli import audit, benchmark, collections, demo, detect, enroll, faces, governance, models, oversight
+from regard.cli import (
+    audit,
+    batch,
+    benchmark,
+    collections,
+    demo,
+    detect,
+    enroll,
+    faces,
+    governance,
+    index,
+    models,
+    oversight,
+)
 from regard.cli.state import state
 
 app = typer.Typer(
@@ -42,6 +55,8 @@ app.command("enroll")(enroll.enroll)
 app.command("search")(enroll.search)
 app.command("demo")(demo.demo)
 app.add_typer(collections.app, name="collection")
+app.add_typer(index.app, name="index")
+app.add_typer(batch.app, name="batch")
 app.add_typer(faces.faces_app, name="faces")
 app.add_typer(faces.subjects_app, name="subjects")
 app.add_typer(models.app, name="models")
