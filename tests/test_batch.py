@@ -141,3 +141,20 @@ def test_job_killed_midway_resumes_with_no_image_twice_and_none_lost(
     for face in faces:
         by_image[face.image_sha256] = by_image.get(face.image_sha256, 0) + 1
     assert len(by_image) == count and set(by_image.values()) == {1}  # none lost, none enrolled twice
+
+
+def test_audit_embedding_stage_on_ray_matches_worker_processes(
+    tmp_path: Path, model_cache: Path, astronaut: np.ndarray, cat: np.ndarray
+) -> None:
+    from regard.batch.jobs import embed_job
+    from regard.evaluation.imagesets import embed_paths
+
+    paths = []
+    for i, data in enumerate([*_faces(astronaut, 3), encode(cat), b"not an image"]):
+        paths.append(tmp_path / f"{i}.jpg")
+        paths[-1].write_bytes(data)
+    settings = {"data_dir": str(tmp_path / "data"), "model_cache_dir": str(model_cache)}
+    on_ray = embed_job(paths, "sface", settings, JobOptions("ray", workers=2, batch_size=3))
+    reference = embed_paths(paths, "sface", {"model_cache_dir": str(model_cache)}, processes=1)
+    assert on_ray.found.tolist() == reference.found.tolist() == [True, True, True, False, False]
+    assert np.allclose(on_ray.vectors, reference.vectors, atol=1e-3)

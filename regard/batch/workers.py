@@ -65,23 +65,32 @@ class EmbedWorker:
         self._pick = pick
 
     def run(self, items: Sequence[BatchItem]) -> list[ItemOutcome]:
+        """Decode each image, detect them in one run, embed the picked faces in one run (batches on a GPU)."""
         from regard.evaluation.imagesets import pick_face
 
-        out = []
+        outcomes: dict[str, ItemOutcome] = {}
+        decoded = []
         for item in items:
             try:
-                image = self._engine.decode(item.path)
-                faces = self._engine.detect_decoded(image).faces
+                decoded.append((item, self._engine.decode(item.path)))
             except RegardError as exc:
-                out.append(ItemOutcome(item.item_id, "skipped", f"{exc.code}: {exc}"))
-                continue
-            if not faces:
-                out.append(ItemOutcome(item.item_id, "skipped", "no face found"))
-                continue
-            face = pick_face(faces, image.pixels.shape, self._pick)  # type: ignore[arg-type]
-            vector = np.asarray(self._engine.embed(image, [face], self._model_id)[0].embedding, dtype="<f4")
-            out.append(ItemOutcome(item.item_id, "done", faces=1, vector=vector.tobytes()))
-        return out
+                outcomes[item.item_id] = ItemOutcome(item.item_id, "skipped", f"{exc.code}: {exc}")
+        detections = self._engine.detect_batch([image for _, image in decoded])
+        picked = []
+        for (item, image), detection in zip(decoded, detections, strict=True):
+            if not detection.faces:
+                outcomes[item.item_id] = ItemOutcome(item.item_id, "skipped", "no face found")
+            else:
+                picked.append((item, image, pick_face(detection.faces, image.pixels.shape, self._pick)))  # type: ignore[arg-type]
+        embedder: Any = self._engine.registry.embedder(self._model_id)
+        if picked and hasattr(embedder, "crops"):
+            vectors = embedder.embed_crops(np.concatenate([embedder.crops(i.pixels, [f]) for _, i, f in picked]))
+        else:
+            vectors = [self._engine.embed(i, [f], self._model_id)[0].embedding for _, i, f in picked]
+        for (item, _, _), vector in zip(picked, vectors, strict=True):
+            data = np.asarray(vector, dtype="<f4").tobytes()
+            outcomes[item.item_id] = ItemOutcome(item.item_id, "done", faces=1, vector=data)
+        return [outcomes[item.item_id] for item in items]
 
     def close(self) -> None:
         """Nothing to release: sessions go with the process."""

@@ -63,6 +63,7 @@ def run(
     out: Path = typer.Option(Path("audit"), help="Folder for report.json, report.md and report.html."),
     fsn_clusters: int = typer.Option(0, min=0, help="Also measure fair score normalisation with K clusters."),
     processes: int = typer.Option(0, min=0, help="Worker processes for embedding (0: one per core)."),
+    engine: str = typer.Option("processes", help="Embedding on 'processes' or on 'ray' (resumable batch job)."),
     max_impostors: int = typer.Option(200_000, min=1, help="Impostor pairs sampled per group at most."),
     bootstrap: int = typer.Option(1000, min=10, help="Bootstrap replicates for the intervals."),
     seed: int = typer.Option(0, help="Seed for pair sampling and the bootstrap."),
@@ -81,6 +82,7 @@ def run(
         config=_config(fmr, max_impostors, bootstrap, seed, fsn_clusters),
         settings=settings,
         processes=processes,
+        engine=engine,
     )
     _publish(report, out)
 

@@ -225,6 +225,7 @@ def audit_manifest(
     processes: int = 0,
     description: str = "",
     caveats: list[str] | None = None,
+    engine: str = "processes",
 ) -> AuditReport:
     """Embed the manifest's images with ``model_id`` (one face per image, the largest) and audit them.
 
@@ -237,7 +238,13 @@ def audit_manifest(
     rows = [i for i, group in enumerate(manifest.groups) if group]  # unlabelled rows are not even read
     if not rows:
         raise InvalidInputError(f"{manifest_csv}: no row has a label in {group_column!r}")
-    embedded = embed_paths([manifest.paths[i] for i in rows], model_id, settings or {}, processes, pick="largest")
+    paths = [manifest.paths[i] for i in rows]
+    if engine == "ray":  # Ray Data actors, batched detection and embedding, resumable (regard.batch)
+        from regard.batch.jobs import JobOptions, embed_job
+
+        embedded = embed_job(paths, model_id, settings or {}, JobOptions("ray", workers=processes or 2))
+    else:
+        embedded = embed_paths(paths, model_id, settings or {}, processes, pick="largest")
     dataset = DatasetInfo(
         name=manifest_csv.name,
         description=description or f"images listed in {manifest_csv.name}",

@@ -33,7 +33,7 @@ _COMPACT_SHARE = 0.25
 @dataclass(frozen=True)
 class HnswParams:
     connectivity: int = 16
-    ef_construction: int = 128
+    ef_construction: int = 64
     ef_search: int = 96
     dtype: str = "f32"  # f32 keeps similarities exact; f16 halves the memory
 

