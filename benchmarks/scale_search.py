@@ -164,11 +164,10 @@ def bench_pgvector(
     for ef in efs:
         index._params = HnswParams(ef_search=ef)
         tops, ms = timed_search(index, probes)
-        shifted = [t if t is None else t for t in tops]
         rows.append(
             summary(
                 "pgvector",
-                shifted,
+                tops,
                 truth,
                 ms,
                 ef_search=ef,

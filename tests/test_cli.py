@@ -162,3 +162,14 @@ def test_benchmark_throughput_command(cli, photos: Path) -> None:  # type: ignor
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["images"] == 2 and report["faces"] == 2 and report["images_per_s"] > 0
+
+
+def test_index_check_and_batch_enroll_commands(cli, photos: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("collection", "create", "staff").exit_code == 0
+    result = cli("batch", "enroll", "staff", str(photos), "--engine", "processes", "--workers", "1", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["done"] == 2 and {Path(p).name for p, _ in report["skipped"]} == {"broken.jpg", "cat.jpg"}
+    checked = cli("index", "check", "--json")
+    assert checked.exit_code == 0, checked.output
+    assert json.loads(checked.stdout)[0]["ok"] and json.loads(checked.stdout)[0]["store_count"] == 2
