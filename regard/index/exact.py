@@ -24,6 +24,7 @@ import numpy as np
 from regard.errors import ModelMismatchError
 from regard.index import quantized
 from regard.index.base import LabelHit
+from regard.index.ranking import top_labels
 
 # Below this size (or for batches of queries) the BLAS pass is already fast.
 QUANTIZED_MIN_ROWS = 65_536
@@ -188,18 +189,3 @@ def _usable(v: _Version, rows: np.ndarray, excluded: np.ndarray) -> np.ndarray:
 def _top_labels(v: _Version, rows: np.ndarray, scores: np.ndarray, k: int) -> list[LabelHit]:
     """Best entry per label, ``k`` labels, best first, from candidate rows and their exact scores."""
     return top_labels(v.labels[rows], v.ids[rows], scores, k)
-
-
-def top_labels(labels: np.ndarray, ids: np.ndarray, scores: np.ndarray, k: int) -> list[LabelHit]:
-    """Best entry per label, ``k`` labels, best first (shared by every index that ranks entries)."""
-    take = k * 8
-    while True:
-        part = np.argpartition(-scores, take)[:take] if scores.size > take else np.arange(scores.size)
-        order = part[np.argsort(-scores[part], kind="stable")]
-        _, first = np.unique(labels[order], return_index=True)
-        # Enough distinct labels, or nothing left to widen to.
-        if first.size >= k or part.size == scores.size:
-            break
-        take *= 4
-    best = order[np.sort(first)[:k]]
-    return [LabelHit(int(labels[i]), int(ids[i]), float(scores[i])) for i in best]

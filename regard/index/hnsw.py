@@ -23,7 +23,7 @@ import numpy as np
 
 from regard.errors import ModelMismatchError, ModelUnavailableError
 from regard.index.base import LabelHit
-from regard.index.exact import top_labels
+from regard.index.ranking import settle
 from regard.index.rwlock import ReadWriteLock
 
 _MAX_CANDIDATES = 4096
@@ -144,15 +144,9 @@ class HnswIndex:
                 params.sel = self._selector
             scores, rows = self._graph.search(query[None], n, params=params)
             rows, scores = rows[0], scores[0].astype(np.float32)
-            found = rows >= 0
-            rows, scores = rows[found], scores[found]
-            # Hits come best first: once one is below the threshold, no later one can reach it.
-            enough = bool(scores.size) and scores[-1] < min_similarity
-            keep = scores >= min_similarity
-            ids, labels, scores = self._ids[rows[keep]], self._labels[rows[keep]], scores[keep]
-            if excluded.size:
-                other = ~np.isin(ids, excluded)
-                ids, labels, scores = ids[other], labels[other], scores[other]
-            if enough or np.unique(labels).size >= k or n >= min(_MAX_CANDIDATES, live):
-                return top_labels(labels, ids, scores, k)
+            rows, scores = rows[rows >= 0], scores[rows >= 0]
+            complete = n >= min(_MAX_CANDIDATES, live)
+            hits = settle(self._ids[rows], self._labels[rows], scores, k, min_similarity, excluded, complete)
+            if hits is not None:
+                return hits
             want *= 4

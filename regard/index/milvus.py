@@ -22,8 +22,8 @@ import numpy as np
 
 from regard.errors import ModelUnavailableError
 from regard.index.base import LabelHit
-from regard.index.exact import top_labels
 from regard.index.hnsw import HnswParams
+from regard.index.ranking import settle
 
 if TYPE_CHECKING:
     from regard.store.repository import CollectionRef, Templates
@@ -176,9 +176,8 @@ class MilvusIndex:
             ids = np.asarray([hit["id"] for hit in found], dtype=np.int64)
             labels = np.asarray([hit["entity"]["label"] for hit in found], dtype=np.int64)
             scores = np.asarray([hit["distance"] for hit in found], dtype=np.float32)
-            enough = len(found) < limit or (scores.size and scores[-1] < min_similarity)
-            keep = scores >= min_similarity
-            ids, labels, scores = ids[keep], labels[keep], scores[keep]
-            if enough or np.unique(labels).size >= k or limit >= _MAX_CANDIDATES:
-                return top_labels(labels, ids, scores, k)
+            complete = len(found) < limit or limit >= _MAX_CANDIDATES
+            hits = settle(ids, labels, scores, k, min_similarity, np.zeros(0, np.int64), complete)
+            if hits is not None:
+                return hits
             want *= 4

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from regard.errors import ModelUnavailableError, StoreError
 from regard.index.base import LabelHit
-from regard.index.exact import top_labels
 from regard.index.hnsw import HnswParams
+from regard.index.ranking import settle
 
 if TYPE_CHECKING:
     from regard.store.repository import CollectionRef, Templates
@@ -181,9 +181,8 @@ class PgVectorIndex:
             ids = np.asarray([r[0] for r in rows], dtype=np.int64)
             labels = np.asarray([r[1] for r in rows], dtype=np.int64)
             scores = np.asarray([r[2] for r in rows], dtype=np.float32)
-            enough = len(rows) < limit or (scores.size and scores[-1] < min_similarity)
-            keep = scores >= min_similarity
-            ids, labels, scores = ids[keep], labels[keep], scores[keep]
-            if enough or np.unique(labels).size >= k or limit >= _MAX_CANDIDATES:
-                return top_labels(labels, ids, scores, k)
+            complete = len(rows) < limit or limit >= _MAX_CANDIDATES
+            hits = settle(ids, labels, scores, k, min_similarity, np.zeros(0, np.int64), complete)
+            if hits is not None:
+                return hits
             want *= 4
