@@ -33,8 +33,8 @@ _COMPACT_SHARE = 0.25
 @dataclass(frozen=True)
 class HnswParams:
     connectivity: int = 16
-    ef_construction: int = 64
-    ef_search: int = 96
+    ef_construction: int = 128
+    ef_search: int = 256
     dtype: str = "f32"  # f32 keeps similarities exact; f16 halves the memory
 
 
