@@ -67,15 +67,17 @@ def test_batch_enrollment_is_governed_and_reports_skips(
     club: Regard, tmp_path: Path, astronaut: np.ndarray, cat: np.ndarray, engine: str
 ) -> None:
     photos = tmp_path / "photos"
-    faces = _faces(astronaut, 3)
+    faces = _faces(astronaut, 4)
     for subject, data in [("s0", faces[0]), ("s1", faces[1]), ("s2", faces[2]), ("kitty", encode(cat))]:
         (photos / subject).mkdir(parents=True)
         (photos / subject / "1.jpg").write_bytes(data)
     (photos / "s0" / "broken.jpg").write_bytes(faces[0][:2000])
+    (photos / "s1" / "2.jpg").write_bytes(faces[3])  # two workers enroll the new subject s1 at once
     for subject in ("s0", "s1", "kitty"):  # s2 never consented
         club.record_consent(subject, ["club"], "signed form", CTX)
     report = enroll_job(club, "members", photos, CTX, JobOptions(engine, workers=2, batch_size=1))  # type: ignore[arg-type]
-    assert (report.total, report.done, report.faces, report.processed) == (5, 2, 2, 5)
+    assert (report.total, report.done, report.faces, report.processed) == (6, 3, 3, 6)
+    assert report.failed == []
     why = {Path(path).parent.name + "/" + Path(path).name: reason for path, reason in report.skipped}
     assert why.keys() == {"s0/broken.jpg", "s2/1.jpg", "kitty/1.jpg"}
     assert why["s0/broken.jpg"].startswith("invalid image")
@@ -84,11 +86,11 @@ def test_batch_enrollment_is_governed_and_reports_skips(
     assert sorted(s.external_id for s in club.list_subjects("members", CTX).items) == ["s0", "s1"]
     # Every worker call went through the service: enrollments and the denial are in one verified chain.
     entries = [e.fields for e in club.ledger_entries(CTX) if e.fields["operation"] == "enroll"]
-    assert sum(e["decision"] == "allow" for e in entries) == 3  # s0, s1, kitty (no face: indexed 0)
+    assert sum(e["decision"] == "allow" for e in entries) == 4  # s0, s1 twice, kitty (no face: indexed 0)
     assert any(e["decision"] == "deny" and e["rule_id"] == "GOV-CONSENT-REQUIRED" for e in entries)
     assert club.verify_ledger(CTX).ok
     again = enroll_job(club, "members", photos, CTX, JobOptions(engine, workers=2))  # type: ignore[arg-type]
-    assert again.processed == 0 and again.already_done == 5  # finished jobs are not redone
+    assert again.processed == 0 and again.already_done == 6  # finished jobs are not redone
 
 
 def _journal_done(journal_dir: Path) -> int:

@@ -139,3 +139,32 @@ def test_upgrade_keeps_existing_data(database_url: str) -> None:
         assert conn.scalar(text("select version_num from alembic_version")) == head_revision()
         assert conn.scalar(text("select last_interaction_at from subjects")) is not None
     engine.dispose()
+
+
+def test_concurrent_enrollments_of_one_new_subject(database_url: str) -> None:
+    """Four threads create the same subject at once: one subject row, every template kept, no unique-key error."""
+    import numpy as np
+
+    from regard.store.repository import NewFace
+
+    store = Store(open_engine(database_url))
+    store.create_collection("t", "c", "sface", 4, "")
+    ref = store.collection("t", "c")
+    errors: list[BaseException] = []
+
+    def enroll(worker: int) -> None:
+        try:
+            for i in range(3):
+                face = NewFace(np.full(4, 0.5, np.float32), "sface", (0, 0, 9, 9), 0.9, {}, f"{worker}-{i}")
+                store.add_faces(ref, "same-person", None, [face])
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=enroll, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert store.subject_count(ref) == 1 and len(store.template_ids(ref)) == 12
+    store.engine.dispose()

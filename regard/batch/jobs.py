@@ -34,6 +34,7 @@ class JobReport:
     done: int  # items that gave a template
     faces: int
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (image, why)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # not the image's fault: retried by the next run
     already_done: int = 0  # finished by an earlier run of the job
     reconciled: int = 0  # in flight when the earlier run died, and found enrolled in the store
     processed: int = 0  # items this run sent to the workers
@@ -145,6 +146,7 @@ def enroll_job(
             done=counts.get("done", 0),
             faces=journal.faces(),
             skipped=journal.skipped(),
+            failed=journal.skipped("failed"),
             already_done=before.get("done", 0) + before.get("skipped", 0),
             reconciled=reconciled,
             processed=processed,

@@ -2,7 +2,8 @@
 
 An item is ``pending``, then ``running`` while a window of items is out with
 the workers, then ``done`` or ``skipped`` (with the reason) once its outcome
-is back.  After a crash only ``running`` items are uncertain; the job
+is back, or ``failed`` when something other than the image went wrong (it is
+sent out again by the next run).  After a crash only ``running`` items are uncertain; the job
 reconciles them with the store before sending them out again.
 """
 
@@ -32,7 +33,7 @@ CREATE TABLE IF NOT EXISTS items (
 @dataclass(frozen=True)
 class ItemOutcome:
     item_id: str
-    status: str  # done | skipped
+    status: str  # done | skipped | failed
     reason: str = ""
     faces: int = 0
     vector: bytes | None = None  # embedding jobs: the template, float32 little-endian
@@ -63,7 +64,7 @@ class Journal:
         return [BatchItem(*row) for row in rows]
 
     def pending(self) -> list[BatchItem]:
-        return self._items("status = 'pending'")
+        return self._items("status IN ('pending', 'failed')")
 
     def running(self) -> list[BatchItem]:
         return self._items("status = 'running'")
@@ -82,8 +83,9 @@ class Journal:
     def counts(self) -> dict[str, int]:
         return dict(self._conn.execute("SELECT status, count(*) FROM items GROUP BY status").fetchall())
 
-    def skipped(self) -> list[tuple[str, str]]:
-        rows = self._conn.execute("SELECT path, reason FROM items WHERE status = 'skipped' ORDER BY position")
+    def skipped(self, status: str = "skipped") -> list[tuple[str, str]]:
+        """(image, why) of the items with ``status`` (skipped, or failed)."""
+        rows = self._conn.execute("SELECT path, reason FROM items WHERE status = ? ORDER BY position", (status,))
         return [(str(p), str(r)) for p, r in rows]
 
     def faces(self) -> int:

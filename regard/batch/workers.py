@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,9 +29,15 @@ class EnrollWorker:
         return [self._one(item) for item in items]
 
     def _one(self, item: BatchItem) -> ItemOutcome:
+        # The worker reads the file and hands the service bytes, as a remote caller would: the service need not
+        # trust a path, whoever the caller is.
+        try:
+            data = Path(item.path).read_bytes()
+        except OSError as exc:
+            return ItemOutcome(item.item_id, "skipped", f"cannot read: {exc.strerror or exc}")
         try:
             result = self._service.enroll(
-                self._collection, item.subject, [item.path], self._ctx, max_faces_per_image=self._max_faces
+                self._collection, item.subject, [data], self._ctx, max_faces_per_image=self._max_faces
             )
         except InvalidImageError as exc:
             return ItemOutcome(item.item_id, "skipped", f"invalid image: {exc}")
@@ -38,6 +45,8 @@ class EnrollWorker:
             return ItemOutcome(item.item_id, "skipped", f"denied by {exc.rule_id}: {exc.reason}")
         except RegardError as exc:
             return ItemOutcome(item.item_id, "skipped", f"{exc.code}: {exc}")
+        except Exception as exc:  # not the image's fault (database gone...): reported, and retried on the next run
+            return ItemOutcome(item.item_id, "failed", f"{type(exc).__name__}: {exc}")
         if result.indexed:
             return ItemOutcome(item.item_id, "done", faces=len(result.indexed))
         if result.unindexed:

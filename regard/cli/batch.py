@@ -58,5 +58,7 @@ def enroll(
         )
         if report.skipped:
             table("images skipped", ["image", "why"], report.skipped)
+        if report.failed:
+            table("images that failed (run the command again to retry them)", ["image", "why"], report.failed)
     if report.done == 0:
         raise typer.Exit(NoFaceError.exit_code)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from regard.domain import Box, CollectionInfo, FaceRecord, Page, SubjectInfo
 from regard.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from regard.store.locks import serialise
 from regard.store.tables import CollectionRow, FaceRow, SubjectRow, UserModelRow, utcnow
 
 MAX_PAGE = 1000
@@ -184,6 +185,8 @@ class Store:
         records, their row ids and the subject's row id (for the index).
         """
         with self._tx() as s:
+            # Two enrollments of one new subject at once (two workers, two API calls) would both create it.
+            serialise(s, f"subject:{ref.id}:{external_id}")
             subject = s.scalar(
                 select(SubjectRow).where(SubjectRow.collection_id == ref.id, SubjectRow.external_id == external_id)
             )
