@@ -39,6 +39,7 @@ class JobReport:
     reconciled: int = 0  # in flight when the earlier run died, and found enrolled in the store
     processed: int = 0  # items this run sent to the workers
     seconds: float = 0.0
+    startup_s: float = 0.0  # until the first outcome came back: engine and workers starting, models loading
 
     @property
     def images_per_s(self) -> float:
@@ -67,24 +68,29 @@ def _file_sha256(path: str) -> str | None:
 
 def _run(
     journal: Journal, kind: str, kwargs: dict[str, Any], options: JobOptions, progress: Progress | None
-) -> tuple[int, float]:
-    """Send the pending items out window by window; record each outcome as it comes back."""
+) -> tuple[int, float, float]:
+    """Send the pending items out window by window; record each outcome as it comes back.
+
+    Returns the items sent, the seconds taken and the seconds until the first outcome.
+    """
     pending = journal.pending()
     total = sum(journal.counts().values())
     finished = total - len(pending)
     start = time.perf_counter()
+    first = 0.0
     try:
         for offset in range(0, len(pending), options.window):
             window = pending[offset : offset + options.window]
             journal.mark([i.item_id for i in window], "running")
             for outcomes in run_window(options.engine, kind, kwargs, window, options.workers, options.batch_size):
+                first = first or time.perf_counter() - start
                 journal.record(outcomes)
                 finished += len(outcomes)
                 if progress is not None:
                     progress(finished, total)
     finally:
         shutdown(options.engine)
-    return len(pending), time.perf_counter() - start
+    return len(pending), time.perf_counter() - start, first
 
 
 def _reconcile_enrolled(service: Regard, collection: str, ctx: CallContext, journal: Journal) -> int:
@@ -136,7 +142,7 @@ def enroll_job(
             "ctx": ctx,
             "max_faces": max_faces_per_image,
         }
-        processed, seconds = _run(journal, "enroll", kwargs, options, progress)
+        processed, seconds, startup = _run(journal, "enroll", kwargs, options, progress)
         counts = journal.counts()
         return JobReport(
             job=name,
@@ -151,6 +157,7 @@ def enroll_job(
             reconciled=reconciled,
             processed=processed,
             seconds=seconds,
+            startup_s=startup,
         )
     finally:
         journal.close()
