@@ -14,6 +14,7 @@ from typing import Any
 from regard.batch.journal import ItemOutcome
 from regard.batch.manifest import BatchItem
 from regard.batch.workers import EmbedWorker, EnrollWorker, make_worker
+from regard.errors import ModelUnavailableError
 
 # Ray's shared-memory object store: outcomes are small, so keep it small on a machine shared with others.
 _OBJECT_STORE_BYTES = 256 * 2**20
@@ -48,12 +49,22 @@ def on_ray(
     kind: str, kwargs: dict[str, Any], items: Sequence[BatchItem], workers: int, batch_size: int
 ) -> Iterator[list[ItemOutcome]]:
     """``map_batches`` over a pool of ``workers`` actors (one CPU each) on the local Ray, started if needed."""
-    import ray
+    import logging
+
+    try:
+        import ray
+    except ImportError as exc:
+        raise ModelUnavailableError("engine 'ray' needs the 'ray' extra: pip install 'regard[ray]'") from exc
 
     if not ray.is_initialized():
         ray.init(
-            num_cpus=workers, include_dashboard=False, log_to_driver=False, object_store_memory=_OBJECT_STORE_BYTES
+            num_cpus=workers,
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level=logging.WARNING,
+            object_store_memory=_OBJECT_STORE_BYTES,
         )
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # Ray's own context warns about its own fields
         context = ray.data.DataContext.get_current()
