@@ -58,12 +58,8 @@ def fill(svc: Regard, vectors: np.ndarray) -> None:
             for j in range(PER_SUBJECT)
         ]
         _, rows, subject_row = svc.store.add_faces(ref, f"s{s}", None, faces)
-        svc.indexes.apply(
-            ref,
-            lambda index, r=rows, v=np.stack([f.embedding for f in faces]), sr=subject_row: index.add(
-                r, [sr] * len(r), v
-            ),
-        )
+        added = np.stack([f.embedding for f in faces])
+        svc.indexes.apply(ref, lambda index, r=rows, v=added, label=subject_row: index.add(r, [label] * len(r), v))
 
 
 def test_same_top_subject_on_every_backend(backend_service: tuple[Regard, str]) -> None:
@@ -76,16 +72,15 @@ def test_same_top_subject_on_every_backend(backend_service: tuple[Regard, str]) 
     assert len(index) == SUBJECTS * PER_SUBJECT
     probes = centres[:40] + rng.normal(0, 0.04, (40, DIM)).astype(np.float32)
     probes /= np.linalg.norm(probes, axis=1, keepdims=True)
+    stored = svc.store.templates(ref)
     for i, probe in enumerate(probes):
         hits = index.search(probe[None], 3, 0.3)[0]
         assert hits, f"{backend}: probe {i} found nothing"
         subject = svc.store.subjects_by_row([hits[0].label])[hits[0].label][0]
         assert subject == f"s{i}", f"{backend}: probe {i} -> {subject}"
-        true = vectors[[int(r) for r in np.flatnonzero(True)]] if False else None  # noqa: F841
         # The reported similarity is the entry's own cosine (f32 storage everywhere).
-        row_vector = svc.store.templates(ref)
-        position = int(np.flatnonzero(row_vector.ids == hits[0].entry_id)[0])
-        assert hits[0].similarity == pytest.approx(float(row_vector.vectors[position] @ probe), abs=1e-4)
+        position = int(np.flatnonzero(stored.ids == hits[0].entry_id)[0])
+        assert hits[0].similarity == pytest.approx(float(stored.vectors[position] @ probe), abs=1e-4)
         assert [h.similarity for h in hits] == sorted((h.similarity for h in hits), reverse=True)
     # Exclusion and threshold behave as in the exact index.
     first = index.search(probes[0][None], 1, 0.3)[0][0]
