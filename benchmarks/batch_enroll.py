@@ -39,11 +39,14 @@ def run_once(tree: Path, engine: str, workers: int) -> dict[str, float]:
             )
             svc.create_collection("bench", ctx)
             report = enroll_job(svc, "bench", tree, ctx, JobOptions(engine, workers=workers, batch_size=8))  # type: ignore[arg-type]
+        after = (report.processed - 8) / max(report.seconds - report.startup_s, 1e-9)  # less the first batch
         row = {
             "images": report.processed,
             "enrolled": report.done,
             "seconds": round(report.seconds, 2),
+            "startup_s": round(report.startup_s, 2),
             "images_per_s": round(report.images_per_s, 2),
+            "after_startup_images_per_s": round(after, 2),
         }
         print(engine, row, flush=True)
         return row
