@@ -11,7 +11,7 @@ call, top 5 subjects at SFace's FMR 1e-4 threshold.  Backends: exact (int8
 first pass + float32 rescoring), FAISS HNSW in process, pgvector HNSW on a
 pgserver PostgreSQL, Milvus Lite (HNSW).  Run:
 
-    .venv/bin/python benchmarks/scale_search.py --sizes 1000000 --backends exact,faiss-hnsw,pgvector,milvus
+    .venv/bin/python benchmarks/scale_search.py --sizes 1000000 --queries 300
 """
 
 from __future__ import annotations
@@ -260,7 +260,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000000")
     parser.add_argument("--backends", default="exact,faiss-hnsw,pgvector,milvus")
     parser.add_argument("--queries", type=int, default=500)
-    parser.add_argument("--ef", default="64,96,160")
+    parser.add_argument("--ef", default="256,512,1024")
     parser.add_argument("--name", default="scale_search")
     parser.add_argument("--m", type=int, default=BUILD.connectivity)
     parser.add_argument("--ef-construction", type=int, default=BUILD.ef_construction)
@@ -268,7 +268,7 @@ def main() -> None:
     BUILD = HnswParams(args.m, args.ef_construction)
     efs = [int(e) for e in args.ef.split(",")]
     wanted = args.backends.split(",")
-    results = []
+    results: list[dict[str, Any]] = []
     space = FaceSpace()
     for size in (int(s) for s in args.sizes.split(",")):
         rng = np.random.default_rng(size)
@@ -277,17 +277,18 @@ def main() -> None:
         del centres
         print(size, realism(vectors), flush=True)
         exact_row, truth = bench_exact(vectors, labels, probes)
-        rows = [exact_row] if "exact" in wanted else []
-        if "faiss-hnsw" in wanted:
-            rows += bench_faiss(vectors, labels, probes, truth, efs)
-        if "pgvector" in wanted:
-            rows += bench_pgvector(vectors, labels, probes, truth, efs)
-        if "milvus" in wanted:
-            rows += bench_milvus(vectors, labels, probes, truth, efs)
+        rows: list[dict[str, Any]] = [exact_row] if "exact" in wanted else []
         results.append({"templates": size, "synthetic": realism(vectors), "rows": rows})
-        hnsw = {"m": BUILD.connectivity, "ef_construction": BUILD.ef_construction}
-        payload = {"threshold": THRESHOLD, "top_k": 5, "queries": args.queries, "hnsw": hnsw, "results": results}
-        write_result(args.name, payload)
+        save(args.name, args.queries, results)
+        runs = {"faiss-hnsw": bench_faiss, "pgvector": bench_pgvector, "milvus": bench_milvus}
+        for name in [n for n in runs if n in wanted]:
+            rows += runs[name](vectors, labels, probes, truth, efs)
+            save(args.name, args.queries, results)  # after each backend: a long run keeps what it measured
+
+
+def save(name: str, queries: int, results: list[dict[str, Any]]) -> None:
+    hnsw = {"m": BUILD.connectivity, "ef_construction": BUILD.ef_construction}
+    write_result(name, {"threshold": THRESHOLD, "top_k": 5, "queries": queries, "hnsw": hnsw, "results": results})
 
 
 if __name__ == "__main__":

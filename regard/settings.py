@@ -71,9 +71,9 @@ class Settings(BaseSettings):
         "exact", description="Vector index: exact (default), faiss-hnsw (in-process HNSW), pgvector, milvus."
     )
     ann_dtype: Literal["f32", "f16"] = Field("f32", description="faiss-hnsw: how vectors are kept in the graph.")
-    ann_connectivity: int = Field(16, ge=4, le=128, description="HNSW edges per node (M), every HNSW backend.")
-    ann_ef_construction: int = Field(128, ge=8, description="HNSW candidate list while building.")
-    ann_ef_search: int = Field(256, ge=8, description="HNSW candidate list while searching (recall vs latency).")
+    ann_connectivity: int = Field(32, ge=4, le=128, description="HNSW edges per node (M), every HNSW backend.")
+    ann_ef_construction: int = Field(64, ge=8, description="HNSW candidate list while building.")
+    ann_ef_search: int = Field(1024, ge=8, description="HNSW candidate list while searching (recall vs latency).")
     milvus_uri: str | None = Field(None, description="Milvus server URL, or a Milvus Lite file; default data_dir.")
     milvus_token: str | None = Field(None, description="Milvus credentials ('user:password' or an API key).")
     batch_journal_dir: Path | None = Field(None, description="Journals of batch jobs; default data_dir/jobs.")

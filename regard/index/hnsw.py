@@ -32,9 +32,9 @@ _COMPACT_SHARE = 0.25
 
 @dataclass(frozen=True)
 class HnswParams:
-    connectivity: int = 16
-    ef_construction: int = 128
-    ef_search: int = 256
+    connectivity: int = 32
+    ef_construction: int = 64
+    ef_search: int = 1024
     dtype: str = "f32"  # f32 keeps similarities exact; f16 halves the memory
 
 

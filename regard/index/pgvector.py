@@ -176,7 +176,8 @@ class PgVectorIndex:
         want = max(k * 8, 16)
         while True:
             limit = min(want + len(exclude), _MAX_CANDIDATES)
-            conn.execute(text(f"SET LOCAL hnsw.ef_search = {max(self._params.ef_search, limit)}"))
+            ef = min(max(self._params.ef_search, limit), _MAX_CANDIDATES)  # pgvector's ceiling
+            conn.execute(text(f"SET LOCAL hnsw.ef_search = {int(ef)}"))
             rows = conn.execute(sql, {"q": query, "excluded": exclude, "n": limit}).all()
             ids = np.asarray([r[0] for r in rows], dtype=np.int64)
             labels = np.asarray([r[1] for r in rows], dtype=np.int64)
