@@ -250,7 +250,7 @@ def bench_milvus(
                 memory_mb=round(memory),
             )
         )
-    backend.close()
+    # No close(): Milvus Lite's shutdown after a 1M load hung for minutes; the process exit ends it.
     return rows
 
 
