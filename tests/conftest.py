@@ -121,16 +121,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return postgres_url(request.getfixturevalue("postgres_server"))
 
 
-@pytest.fixture
-def db_service(database_url: str, tmp_path: Path, model_cache: Path) -> Iterator[Regard]:
-    """The ``service`` fixture on each database backend in turn."""
-    with Regard(
-        data_dir=tmp_path / "data", database_url=database_url, model_cache_dir=model_cache, onnx_threads=1
-    ) as svc:
-        declare_default_purpose(svc)
-        yield svc
-
-
 def shared(path: str) -> Path:
     target = SHARED_DATA / path
     if not target.exists():
