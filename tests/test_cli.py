@@ -259,3 +259,14 @@ def test_bad_settings_and_intervals_are_one_line(tmp_path: Path) -> None:
     (data / "regard.toml").write_text("max_faces = 3\n[broken")
     broken = runner.invoke(app, ["collection", "list"], env={"REGARD_DATA_DIR": str(data)})
     assert broken.exit_code == 2 and "not valid TOML" in broken.stderr and "Traceback" not in broken.output
+
+
+def test_index_check_and_batch_enroll_commands(cli, photos: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("collection", "create", "staff").exit_code == 0
+    result = cli("batch", "enroll", "staff", str(photos), "--engine", "processes", "--workers", "1", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["done"] == 2 and {Path(p).name for p, _ in report["skipped"]} == {"broken.jpg", "cat.jpg"}
+    checked = cli("index", "check", "--json")
+    assert checked.exit_code == 0, checked.output
+    assert json.loads(checked.stdout)[0]["ok"] and json.loads(checked.stdout)[0]["store_count"] == 2

@@ -8,6 +8,7 @@ import typer
 
 from regard.cli import (
     audit,
+    batch,
     benchmark,
     collections,
     demo,
@@ -15,6 +16,7 @@ from regard.cli import (
     enroll,
     faces,
     governance,
+    index,
     models,
     oversight,
     serve,
@@ -56,6 +58,8 @@ app.command("enroll")(enroll.enroll)
 app.command("search")(enroll.search)
 app.command("demo")(demo.demo)
 app.add_typer(collections.app, name="collection")
+app.add_typer(index.app, name="index")
+app.add_typer(batch.app, name="batch")
 app.add_typer(faces.faces_app, name="faces")
 app.add_typer(faces.subjects_app, name="subjects")
 app.add_typer(models.app, name="models")

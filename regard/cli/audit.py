@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,12 @@ from regard.cli.output import emit_json, read_input, table, write_output
 from regard.cli.state import state
 from regard.errors import InvalidInputError
 from regard.fairness.labels import LabelSource
+
+
+class Engine(StrEnum):
+    PROCESSES = "processes"
+    RAY = "ray"
+
 
 app = typer.Typer(
     help="Fairness audit: error rates per demographic group (labels supplied by you), reports, a gate.",
@@ -104,6 +111,7 @@ def run(
     fsn_clusters: int = typer.Option(0, min=0, help="Also measure fair score normalisation with K clusters."),
     fsn_seeds: int = typer.Option(5, min=1, help="Seeds fair score normalisation is fitted with."),
     processes: int = typer.Option(0, min=0, help="Worker processes for embedding (0: one per core)."),
+    engine: Engine = typer.Option("processes", help="Embedding on 'processes' or on 'ray' (resumable batch job)."),
     max_impostors: int = typer.Option(200_000, min=1, help="Impostor pairs sampled per group at most."),
     bootstrap: int = typer.Option(1000, min=10, help="Bootstrap replicates for the intervals."),
     seed: int = typer.Option(0, help="Seed for pair sampling and the bootstrap."),
@@ -124,6 +132,7 @@ def run(
         face=face,  # type: ignore[arg-type]  # checked by the service
         config=_config(max_impostors, bootstrap, seed, fsn_clusters, fsn_seeds),
         processes=processes,
+        engine=engine.value,
     )
     service, context = current.service(), current.context()
     bar, advance = _progress()

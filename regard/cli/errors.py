@@ -14,6 +14,7 @@ NO_MATCH_EXIT = 10  # compare / search ran fine but found no match (like grep's 
 GATE_FAILED_EXIT = 11  # a fairness report breaks the policy (like a failed test)
 LEDGER_BROKEN_EXIT = 15  # the ledger does not verify
 POLICY_DENIED_EXIT = 14
+INDEX_DRIFT_EXIT = 16  # `index check`: store and index disagree (and --repair was not asked for)
 
 # Most specific first: the first class the error is an instance of gives its code.
 EXIT_CODES: tuple[tuple[type[errors.RegardError], int], ...] = (

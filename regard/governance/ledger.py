@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from regard.governance.signing import SignedCheckpoint, canonical
 from regard.store.governance_tables import LedgerCheckpointRow, LedgerEntryRow
+from regard.store.locking import serialise
 
 GENESIS = "0" * 64
 
@@ -105,7 +106,12 @@ _INSERT_ENTRY = insert(LedgerEntryRow)
 def append(
     session: Session | Connection, tenant: str, fields: LedgerFields, now: datetime | None = None
 ) -> LedgerEntry:
-    """Add an entry at the end of the tenant's chain, inside the caller's transaction."""
+    """Add an entry at the end of the tenant's chain, inside the caller's transaction.
+
+    Concurrent writers of one tenant queue on a lock held to the end of the
+    transaction, so each reads the tail the one before it committed.
+    """
+    serialise(session, f"ledger:{tenant}")
     last = session.execute(_LAST_ENTRY, {"tenant": tenant}).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     at = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds")

@@ -1,1 +1,1 @@
-"""Vector indexes derived from the store: an interface and the exact (BLAS) default."""
+"""Vector indexes derived from the store: the interfaces, the exact default, FAISS HNSW, pgvector and Milvus."""

@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from regard import __version__
 from regard.backends.calibration import fmr_key, threshold_for
@@ -68,6 +68,7 @@ class ImageAudit:
     face: FacePick = "center"
     config: AuditConfig = field(default_factory=AuditConfig)
     processes: int = 0
+    engine: Literal["processes", "ray"] = "processes"  # ray: a resumable batch job on Ray Data (regard.batch)
     description: str = ""
     caveats: tuple[str, ...] = ()
 
@@ -176,6 +177,20 @@ class AuditOperations:
             "model_cache_dir": settings.resolved_model_cache_dir(),
         }
         user_models = [spec_to_dict(s) for s in self._p.registry.specs() if not s.builtin]
+        if request.engine == "ray":
+            from regard.batch.jobs import JobOptions, embed_job
+
+            journal = {"batch_journal_dir": settings.resolved_batch_journal_dir()}
+            options = JobOptions("ray", workers=request.processes or 2)
+            return embed_job(
+                paths,
+                model_id,
+                {**worker_settings, **journal},
+                options,
+                pick=request.face,
+                progress=progress,
+                user_models=user_models,
+            )
         return embed_paths(paths, model_id, worker_settings, request.processes, request.face, progress, user_models)
 
     def audit_scores(

@@ -8,6 +8,7 @@ from regard.context import CallContext
 from regard.domain import CollectionInfo, FaceRecord, Page
 from regard.errors import InvalidInputError
 from regard.governance.roles import Operation
+from regard.index.base import IndexCheck
 from regard.operations.parts import Parts
 from regard.store.repository import CollectionRef
 
@@ -93,6 +94,18 @@ class CollectionOperations:
             self._p.indexes.apply(ref, lambda index: index.remove(rows))
         self._p.store.scrub()
         return len(rows)
+
+    def check_index(self, collection: str, ctx: CallContext, *, repair: bool = False) -> IndexCheck:
+        """The index is derived data: checked against the store (counts and ids), rebuilt from it on ``repair``."""
+        self._guard.require(ctx, Operation.MANAGE if repair else Operation.READ)
+        ref = self._p.store.collection(ctx.tenant, collection)
+        decision = self._guard.allow(ctx, Operation.MANAGE) if repair else None
+        with self._p.write_lock:
+            result = self._p.indexes.check(ref, repair)
+        if decision is not None and result.repaired:
+            result_fields = {"backend": result.backend, "templates": result.store_count, "entries": result.index_count}
+            self._guard.record(ctx, "index-repair", decision, collection=collection, result=result_fields)
+        return result
 
     def _managed(self, collection: str, ctx: CallContext) -> CollectionRef:
         # Role first, so a caller without it learns nothing about which collections exist.

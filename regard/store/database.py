@@ -25,17 +25,34 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def normalise_url(url: str) -> str:
+    """PostgreSQL URLs use psycopg 3 unless they name another driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
 def open_engine(url: str) -> Engine:
-    """Create the engine and bring the schema to the latest migration."""
+    """Create the engine and bring the schema to the latest migration (SQLite or PostgreSQL)."""
+    url = normalise_url(url)
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         _make_folder(Path(url.removeprefix("sqlite:///")).parent)
-    engine = create_engine(url)
+    if url.startswith("postgresql"):
+        # A server restarted under us leaves dead pooled connections: check before use.
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    else:
+        engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     try:
         upgrade_to_head(engine)
     except (DatabaseError, OperationalError) as exc:
+        engine.dispose()
         raise StoreError(f"cannot open the database at {engine.url!r}: {exc.orig}") from exc
+    except StoreError:
+        engine.dispose()
+        raise
     return engine
 
 

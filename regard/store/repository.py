@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,6 +43,7 @@ class CollectionRef:
     dimension: int
     revision: int
     purpose: str = ""  # the declared purpose it serves; "" for collections made before purposes existed
+    tenant: str = ""
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,10 @@ class Templates:
     revision: int
 
 
+# Runs inside the transaction that stores new templates: (session, collection, face row ids, subject rows, vectors).
+InsertHook = Callable[[Session, CollectionRef, list[int], list[int], np.ndarray], None]
+
+
 def _check_page(offset: int, limit: int) -> None:
     if offset < 0 or not 1 <= limit <= MAX_PAGE:
         raise InvalidInputError(f"offset must be >= 0 and limit within 1..{MAX_PAGE}")
@@ -79,6 +84,11 @@ class Store:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self.idempotency = IdempotencyRecords(engine)
+        self._insert_hooks: list[InsertHook] = []
+
+    def on_insert(self, hook: InsertHook) -> None:
+        """Run ``hook`` in every transaction that adds templates (an index that commits with the store)."""
+        self._insert_hooks.append(hook)
 
     @contextmanager
     def _tx(self) -> Iterator[Session]:
@@ -89,6 +99,10 @@ class Store:
         """The database answers a query."""
         with self.engine.connect() as conn:
             return conn.scalar(select(1)) == 1
+
+    def transaction(self) -> AbstractContextManager[Session]:
+        """A session in one transaction, committed on exit; for callers that take a lock first (``locking.py``)."""
+        return self._tx()
 
     # -- collections -------------------------------------------------------------------------
     def create_collection(
@@ -109,7 +123,7 @@ class Store:
             row = s.scalar(select(CollectionRow).where(CollectionRow.tenant == tenant, CollectionRow.name == name))
             if row is None:
                 raise NotFoundError(f"collection '{name}' does not exist")
-            return CollectionRef(row.id, row.name, row.model_id, row.dimension, row.revision, row.purpose)
+            return CollectionRef(row.id, row.name, row.model_id, row.dimension, row.revision, row.purpose, row.tenant)
 
     def revision(self, collection_id: int) -> int:
         with self._tx() as s:
@@ -226,6 +240,10 @@ class Store:
                 rows.append(row)
             self._bump(s, [ref.id])
             s.flush()
+            if self._insert_hooks and rows:
+                vectors = np.stack([np.asarray(f.embedding, dtype=np.float32) for f in faces])
+                for hook in self._insert_hooks:
+                    hook(s, ref, [r.id for r in rows], [subject.id] * len(rows), vectors)
             records = [self._face_record(r, ref.name, external_id) for r in rows]
             if in_transaction is not None:
                 in_transaction(s, records)
@@ -448,6 +466,12 @@ class Store:
         with self._tx() as s:
             rows = s.execute(select(FaceRow.id, FaceRow.face_id).where(FaceRow.id.in_(set(row_ids)))).all()
             return {r.id: r.face_id for r in rows}
+
+    def template_ids(self, ref: CollectionRef) -> np.ndarray:
+        """The face row ids of a collection, sorted (to check an index against)."""
+        with self._tx() as s:
+            ids = s.scalars(select(FaceRow.id).where(FaceRow.collection_id == ref.id).order_by(FaceRow.id)).all()
+        return np.asarray(ids, dtype=np.int64)
 
     def templates(self, ref: CollectionRef) -> Templates:
         """Every template of a collection with the revision it was read at (one snapshot)."""
