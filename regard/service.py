@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from regard.backends.registry import ModelRegistry
 from regard.backends.runtime import RuntimeOptions
@@ -55,6 +55,9 @@ from regard.settings import Settings, load_settings
 from regard.store.database import open_engine
 from regard.store.repository import Store
 from regard.vision.decode import ImageSource
+
+if TYPE_CHECKING:
+    from regard.fairness.report import AuditReport
 
 
 class Regard:
@@ -496,3 +499,7 @@ class Regard:
 
     def deployments(self, ctx: CallContext) -> list[dict[str, Any]]:
         return self._models.deployments(ctx)
+
+    def fairness_cards(self, ctx: CallContext) -> list[AuditReport]:
+        """The fairness audits shipped with Regard for its built-in models: the published cards, with their data."""
+        return self._models.fairness_cards(ctx)

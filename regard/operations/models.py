@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from importlib import resources
+from typing import TYPE_CHECKING, Any
 
 from regard.backends.calibration import threshold_for
 from regard.backends.registry import user_embedder_spec
@@ -16,6 +17,9 @@ from regard.governance.roles import Operation
 from regard.models_io import spec_to_dict
 from regard.operations.collections import check_name
 from regard.operations.parts import Parts
+
+if TYPE_CHECKING:
+    from regard.fairness.report import AuditReport
 
 
 @dataclass(frozen=True)
@@ -165,3 +169,15 @@ class ModelOperations:
     def deployments(self, ctx: CallContext) -> list[dict[str, Any]]:
         self._guard.require(ctx, Operation.READ)
         return self._gov.deployments(ctx.tenant)
+
+    def fairness_cards(self, ctx: CallContext) -> list[AuditReport]:
+        """The fairness audits Regard ships for its built-in models (package data), published and the same for all."""
+        from regard.fairness.report import parse_report
+
+        self._guard.require(ctx, Operation.READ)
+        cards = resources.files("regard.fairness").joinpath("cards")
+        return [
+            parse_report(card.read_bytes())
+            for card in sorted(cards.iterdir(), key=lambda c: c.name)
+            if card.name.endswith(".json")
+        ]
