@@ -30,11 +30,19 @@ CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
+# Why the login form is shown, by code: a link cannot make the login page say anything else.
+NOTICES = {
+    "ended": "Your session has ended; log in again.",
+    "key": "Your key no longer opens a session: it was revoked or has expired.",
+    "out": "You are logged out.",
+}
+
+
 class LoginRequired(Exception):
-    """No live session: the visitor is sent to the login form (with ``notice`` saying why, when there is a why)."""
+    """No live session: the visitor is sent to the login form (with a ``notice`` code saying why, if there is one)."""
 
     def __init__(self, notice: str = "") -> None:
-        super().__init__(notice)
+        super().__init__(NOTICES.get(notice, ""))
         self.notice = notice
 
 
@@ -75,12 +83,12 @@ async def visitor(request: Request, regard: Service) -> Visitor:
     store = session_store(request)
     opened = store.load(secret) if secret else None
     if opened is None:
-        raise LoginRequired("Your session has ended; log in again." if secret else "")
+        raise LoginRequired("ended" if secret else "")
     try:
         ctx = regard.authenticate(opened.api_key, origin=ORIGIN, remote=True)
-    except AuthenticationError as exc:
+    except AuthenticationError:
         store.close(secret)
-        raise LoginRequired(f"Your key no longer opens a session ({exc}).") from None
+        raise LoginRequired("key") from None
     found = Visitor(regard, ctx, opened.session.csrf_token, opened.session.expires_at, opened.api_key)
     request.state.visitor = found  # error pages show the visitor's navigation too
     if request.method not in SAFE_METHODS:

@@ -24,9 +24,13 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import consequential_purpose_args, shared_purpose_args
+from playwright.sync_api import expect
 
 from regard import CallContext, Regard
 from regard.evaluation.live_server import LiveServer
+
+# A worker loads its models on its first biometric call, and the machine is shared: give answers time.
+expect.set_options(timeout=30_000)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

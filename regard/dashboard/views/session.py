@@ -14,6 +14,7 @@ from regard.dashboard.pages import Failure, render
 from regard.dashboard.visitors import (
     COOKIE,
     LOGIN_COOKIE,
+    NOTICES,
     ORIGIN,
     PREFIX,
     Visiting,
@@ -40,7 +41,7 @@ def _login_form(request: Request, next_page: str, notice: str = "", failure: Fai
 
 @router.get("/login")
 def login_form(request: Request, next: str = "", notice: str = "") -> Response:
-    return _login_form(request, next, notice[:200])
+    return _login_form(request, next, NOTICES.get(notice, ""))
 
 
 @router.post("/login")
@@ -75,7 +76,7 @@ def login(
 @router.post("/logout")
 def logout(request: Request, visitor: Visiting) -> Response:
     session_store(request).close(request.cookies.get(COOKIE, ""))
-    response = RedirectResponse(f"{LOGIN_PATH}?notice=You+are+logged+out.", 303)
+    response = RedirectResponse(f"{LOGIN_PATH}?notice=out", 303)
     response.delete_cookie(COOKIE, path=PREFIX)
     return response
 
