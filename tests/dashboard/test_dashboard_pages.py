@@ -71,6 +71,21 @@ def test_logging_in_needs_the_forms_own_token_and_a_valid_key(dashboard: Dashboa
     assert wrong.status_code == 401 and "unknown API key" in wrong.text and "unauthenticated" in wrong.text
 
 
+def test_over_https_the_session_cookie_is_secure(dashboard: Dashboard) -> None:
+    https = TestClient(dashboard.client.app, base_url="https://testserver")
+    https.get("/dashboard/login")
+    answer = https.post(
+        "/dashboard/login",
+        data={"api_key": dashboard.keys["olga"], "login_token": https.cookies["regard_login"]},
+        follow_redirects=False,
+    )
+    cookie = answer.headers["set-cookie"].lower()
+    assert answer.status_code == 303 and cookie.startswith("regard_session=")
+    assert all(flag in cookie for flag in ("httponly", "samesite=strict", "secure", "path=/dashboard"))
+    plain = dashboard.client.get("/dashboard/login").headers["set-cookie"].lower()  # the login form's own cookie
+    assert "httponly" in plain and "secure" not in plain
+
+
 def test_after_login_only_dashboard_pages_are_destinations() -> None:
     assert safe_next("/dashboard/reviews/abc") == "/dashboard/reviews/abc"
     for hostile in ("https://evil.example/", "//evil.example/dashboard/", "/v1/collections", "/dashboard\\@evil", ""):
