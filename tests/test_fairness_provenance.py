@@ -21,7 +21,7 @@ from regard import CallContext, Regard
 from regard.errors import AlreadyExistsError, InvalidInputError, NotFoundError, PermissionDeniedError, PolicyDeniedError
 from regard.evaluation.manifest import evaluation_set_digest, read_manifest
 from regard.fairness import AuditConfig, DatasetInfo, LabelProvenance, audit_embeddings
-from regard.fairness.signing import PemSigner, sign_report
+from regard.fairness.signing import KeySigner, sign_report
 from regard.fairness.synthetic import synthetic_set
 from regard.operations.audits import ImageAudit
 
@@ -75,13 +75,13 @@ def fabricated_scores() -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def auditor_key(tmp_path: Path) -> tuple[Path, PemSigner]:
+def auditor_key(tmp_path: Path) -> tuple[Path, KeySigner]:
     pem = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     path = tmp_path / "auditor.pem"
     path.write_bytes(pem)
-    return path, PemSigner(path)
+    return path, KeySigner.from_pem(path)
 
 
 def synthetic_sface_report():  # type: ignore[no-untyped-def]

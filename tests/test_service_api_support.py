@@ -1,13 +1,14 @@
-"""Service methods the REST API needs, as library users see them: idempotent enrollment, one face, readiness."""
+"""Service methods the REST API and the dashboard need, as library users see them: idempotent enrollment, one face,
+readiness, a collection's purpose, applications for the reviewers who decide them, the shipped fairness cards."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import LOCAL, encode
+from conftest import LOCAL, encode, person
 
-from regard import Regard
-from regard.errors import ConflictError, InvalidInputError, NotFoundError
+from regard import CallContext, Regard
+from regard.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 
 
 def test_enrollment_with_an_idempotency_key_happens_once(service: Regard, astronaut: np.ndarray) -> None:
@@ -32,3 +33,29 @@ def test_one_face_and_readiness(service: Regard, astronaut: np.ndarray) -> None:
         service.face("nope", LOCAL)
     ready = service.readiness()
     assert ready.ready and ready.database and ready.models == {"yunet": True, "sface": True}
+
+
+def test_a_collection_says_which_purpose_it_serves(service: Regard) -> None:
+    created = service.create_collection("c", LOCAL)
+    assert created.purpose == "unspecified" == service.describe_collection("c", LOCAL).purpose
+    assert [c.purpose for c in service.list_collections(LOCAL).items] == ["unspecified"]
+
+
+def test_reviewers_read_the_applications_they_decide_and_nothing_else(service: Regard) -> None:
+    service.create_tenant("default", LOCAL)
+    submitted = service.submit_application("scale", "unspecified", {"max_subjects": 50_000}, "archive", LOCAL)
+    reviewer = person(service, "rita", ["reviewer"])
+    assert [a.id for a in service.list_applications(reviewer)] == [submitted.id]
+    with pytest.raises(PermissionDeniedError):
+        service.list_collections(reviewer)
+    with pytest.raises(PermissionDeniedError):
+        service.list_applications(CallContext("nobody"))  # no role at all
+
+
+def test_the_shipped_fairness_cards_are_readable_by_every_reader(service: Regard) -> None:
+    service.create_tenant("default", LOCAL)
+    cards = service.fairness_cards(person(service, "aude", ["auditor"]))
+    assert [(c.system, c.dataset.name) for c in cards] == [("sface", "LFW")]
+    assert cards[0].groups and cards[0].det
+    with pytest.raises(PermissionDeniedError):
+        service.fairness_cards(person(service, "rita", ["reviewer"]))

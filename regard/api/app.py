@@ -1,11 +1,13 @@
 """The app factory: ``create_app()`` builds the API over one ``Regard`` service.
 
-Extending it (the dashboard): pass ``extensions``, functions that receive the
+The web dashboard (``regard.dashboard``) is installed when ``settings.dashboard`` is on.
+Extending it further: pass ``extensions``, functions that receive the
 app after the API's routers are in place, and add HTML routes
 (``app.include_router``) and static files (``app.mount("/static", ...)``).
 They share the service (``regard.api.auth.Service``), authentication
 (``regard.api.auth.Caller``), the problem+json errors, the body limit and the
-metrics.  ``uvicorn --factory regard.api.app:create_app`` runs it with settings
+metrics (routes left out of the OpenAPI document are labelled by the templates
+listed in ``app.state.page_templates``).  ``uvicorn --factory regard.api.app:create_app`` runs it with settings
 from the environment; ``regard serve`` does that with several workers.
 """
 
@@ -89,7 +91,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        app.openapi()  # built once here (the metrics' route templates come from it), not on the first request
+        app.openapi()  # built once here, not on the first request
         job = None
         if run_retention:
             job = RetentionJob(regard, settings.purge_interval_h * 3600, settings.data_dir / "retention.lock")
@@ -107,10 +109,15 @@ def create_app(
     app.state.regard = regard
     app.state.metrics = Metrics()
     app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst, settings.serve_workers)
+    app.state.page_templates = []  # routes outside the OpenAPI document (the dashboard's pages), for the metrics
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX, responses=problems.error_responses(*ERRORS))
     app.include_router(health.router)
+    if settings.dashboard:
+        from regard.dashboard import install as dashboard
+
+        dashboard(app)
     for extend in extensions:
         extend(app)
 
@@ -118,7 +125,7 @@ def create_app(
         return settings.max_model_bytes if path.startswith(UPLOAD_PATHS) else settings.max_request_bytes
 
     app.add_middleware(BodyLimit, limit_for=body_limit)
-    templates = RouteTemplates(lambda: app.openapi()["paths"].keys())
+    templates = RouteTemplates(lambda: [*app.openapi()["paths"].keys(), *app.state.page_templates])
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, templates=templates)
     app.openapi = lambda: openapi.build(app)  # type: ignore[method-assign]
     return app

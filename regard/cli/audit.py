@@ -248,9 +248,9 @@ def sign(
 ) -> None:
     """For outside auditors: sign a report with your own key; tenants that registered it will trust it."""
     from regard.fairness.report import parse_report
-    from regard.fairness.signing import PemSigner, sign_report
+    from regard.fairness.signing import KeySigner, sign_report
 
-    signer = PemSigner(key)
+    signer = KeySigner.from_pem(key)
     signed = sign_report(parse_report(read_input(report_file)), signer, signed_by)
     write_output(out, signed.to_json().encode())
     typer.echo(f"signed with key {signer.key_id}; public key {signer.public_key_hex}")

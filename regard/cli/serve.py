@@ -17,7 +17,7 @@ def serve(
     port: int | None = typer.Option(None, min=1, max=65535, help="Port (default REGARD_SERVE_PORT, 8000)."),
     workers: int | None = typer.Option(None, min=1, max=64, help="Worker processes (default REGARD_SERVE_WORKERS, 1)."),
 ) -> None:
-    """Serve the REST API (docs at /docs) on the data directory's database."""
+    """Serve the REST API (docs at /docs) and the web dashboard (/dashboard) on the data directory's database."""
     current = state(ctx)
     if current.data_dir is not None:  # workers read their settings from the environment
         os.environ["REGARD_DATA_DIR"] = str(current.data_dir)

@@ -23,7 +23,7 @@ import typer
 from regard.context import CallContext
 from regard.errors import NotFoundError, PolicyDeniedError
 from regard.fairness.report import parse_report
-from regard.fairness.signing import key_id, sign_report
+from regard.fairness.signing import KeySigner, sign_report
 
 if TYPE_CHECKING:
     from regard.service import Regard
@@ -203,7 +203,7 @@ def fairness_gate(service: Regard, ctx: CallContext) -> None:
         service.activate_model("sface", ctx, signed_report=card)
     except PolicyDeniedError as exc:
         did(f"the shipped LFW card, unsigned, cannot activate 'sface': {exc.reason}")
-    auditor = _DemoAuditor()
+    auditor = KeySigner.generate()  # an outside lab's key, for the demo, forgotten after it
     lab = f"demo-lab-{auditor.key_id[:8]}"  # a new lab each run: an auditor's name is never reused
     service.register_auditor(lab, auditor.public_key_hex, ctx, description="an outside lab, for the demo")
     signed = sign_report(parse_report(card), auditor, lab).to_json().encode()
@@ -216,19 +216,3 @@ def fairness_gate(service: Regard, ctx: CallContext) -> None:
     else:
         did(f"'sface' activated under this tenant's policy: {summary['gate']}")
     service.revoke_auditor(lab, ctx)
-
-
-class _DemoAuditor:
-    """An outside auditor's Ed25519 key, made for the demo and forgotten after it."""
-
-    def __init__(self) -> None:
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-        self._key = Ed25519PrivateKey.generate()
-        raw = self._key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        self.public_key_hex = raw.hex()
-        self.key_id = key_id(self.public_key_hex)
-
-    def sign_message(self, message: bytes) -> str:
-        return self._key.sign(message).hex()

@@ -29,7 +29,7 @@ ALGORITHM = "ed25519"
 
 
 class Signer(Protocol):
-    """An Ed25519 private key: the ledger's ``CheckpointSigner`` or an auditor's :class:`PemSigner`."""
+    """An Ed25519 private key: the ledger's ``CheckpointSigner`` or an auditor's :class:`KeySigner`."""
 
     public_key_hex: str
     key_id: str
@@ -132,10 +132,26 @@ def check_public_key(public_key_hex: str) -> str:
     return text
 
 
-class PemSigner:
-    """An outside auditor's Ed25519 private key, from a PEM file (``openssl genpkey -algorithm ed25519``)."""
+class KeySigner:
+    """An outside auditor's Ed25519 private key: from a PEM file (``openssl genpkey -algorithm ed25519``), or new."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, key: Any) -> None:
+        from cryptography.hazmat.primitives import serialization
+
+        self._key = key
+        raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        self.public_key_hex = raw.hex()
+        self.key_id = key_id(self.public_key_hex)
+
+    @classmethod
+    def generate(cls) -> KeySigner:
+        """A new key, held in memory only (a test, a demo, or before writing it out)."""
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        return cls(Ed25519PrivateKey.generate())
+
+    @classmethod
+    def from_pem(cls, path: Path) -> KeySigner:
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -147,10 +163,7 @@ class PemSigner:
             raise InvalidInputError(f"{path}: not an unencrypted PEM private key ({exc})") from None
         if not isinstance(key, Ed25519PrivateKey):
             raise InvalidInputError(f"{path}: not an Ed25519 key")
-        self._key = key
-        raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        self.public_key_hex = raw.hex()
-        self.key_id = key_id(self.public_key_hex)
+        return cls(key)
 
     def sign_message(self, message: bytes) -> str:
-        return self._key.sign(message).hex()
+        return str(self._key.sign(message).hex())

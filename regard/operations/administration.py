@@ -14,7 +14,7 @@ from regard.governance.keys import KeyInfo, NewKey
 from regard.governance.policy import PolicyDecision
 from regard.governance.purposes import Category, LegalBasis, Purpose
 from regard.governance.repository import Application, PolicyVersion, utcnow
-from regard.governance.roles import Operation, check_roles
+from regard.governance.roles import Operation, Role, check_roles
 from regard.operations.collections import check_name
 from regard.operations.parts import Parts
 
@@ -245,5 +245,6 @@ class AdministrationOperations:
         return app
 
     def list_applications(self, ctx: CallContext) -> list[Application]:
-        self._guard.require(ctx, Operation.READ)
+        """The tenant's applications: for readers, and for the reviewers who decide them (who may read nothing else)."""
+        self._guard.require(ctx, Operation.DECIDE if Role.REVIEWER in ctx.roles else Operation.READ)
         return self._gov.applications(ctx.tenant)

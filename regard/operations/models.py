@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from regard.backends.calibration import threshold_for
@@ -20,6 +21,7 @@ from regard.operations.parts import Parts
 
 if TYPE_CHECKING:
     from regard.fairness.gate import FairnessPolicy, GateResult
+    from regard.fairness.report import AuditReport
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,18 @@ class ModelOperations:
         stored = self._audits.audit_report(report_id, ctx)
         limits = self._gov.policy(ctx.tenant)[0].fairness_gate.limits
         return evaluate_gate(stored.report, gate_policy(limits))
+
+    def fairness_cards(self, ctx: CallContext) -> list[AuditReport]:
+        """The fairness audits Regard ships for its built-in models (package data), published and the same for all."""
+        from regard.fairness.report import parse_report
+
+        self._guard.require(ctx, Operation.READ)
+        cards = resources.files("regard.fairness").joinpath("cards")
+        return [
+            parse_report(card.read_bytes())
+            for card in sorted(cards.iterdir(), key=lambda c: c.name)
+            if card.name.endswith(".json")
+        ]
 
 
 def gate_policy(limits: dict[str, Any] | None) -> FairnessPolicy:

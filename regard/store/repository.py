@@ -116,7 +116,7 @@ class Store:
                 s.add(row)
         except IntegrityError:
             raise AlreadyExistsError(f"collection '{name}' already exists") from None
-        return CollectionInfo(name, model_id, description, row.created_at)
+        return CollectionInfo(name, model_id, description, row.created_at, purpose=purpose)
 
     def collection(self, tenant: str, name: str) -> CollectionRef:
         with self._tx() as s:
@@ -138,7 +138,9 @@ class Store:
     def _collection_info(self, s: Session, row: CollectionRow) -> CollectionInfo:
         subjects = s.scalar(select(func.count()).select_from(SubjectRow).where(SubjectRow.collection_id == row.id))
         faces = s.scalar(select(func.count()).select_from(FaceRow).where(FaceRow.collection_id == row.id))
-        return CollectionInfo(row.name, row.model_id, row.description, row.created_at, subjects or 0, faces or 0)
+        return CollectionInfo(
+            row.name, row.model_id, row.description, row.created_at, subjects or 0, faces or 0, row.purpose
+        )
 
     def list_collections(self, tenant: str, offset: int, limit: int) -> Page:
         _check_page(offset, limit)

@@ -5,12 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from harness import Api, api, is_problem
 
 from regard.fairness.report import parse_report
-from regard.fairness.signing import key_id, sign_report
+from regard.fairness.signing import KeySigner, sign_report
 
 FAIRNESS_CARD = Path(__file__).resolve().parents[2] / "docs" / "fairness" / "sface_gender.json"
 SFACE_1E4 = 0.4244
@@ -28,17 +26,6 @@ def score_file() -> bytes:
             x, y = rng.choice(40, 2, replace=False)
             lines.append(f"{rng.uniform(-0.1, 0.45):.4f},0,{group},{group},{people[x]},{people[y]}")
     return ("\n".join(lines) + "\n").encode()
-
-
-class Auditor:
-    def __init__(self) -> None:
-        self._key = Ed25519PrivateKey.generate()
-        raw = self._key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        self.public_key_hex = raw.hex()
-        self.key_id = key_id(self.public_key_hex)
-
-    def sign_message(self, message: bytes) -> str:
-        return self._key.sign(message).hex()
 
 
 def test_an_independent_testers_score_file_is_audited_stored_and_unverified(api: Api) -> None:
@@ -86,7 +73,7 @@ def test_only_a_trusted_audit_activates_a_model_and_then_on_its_numbers(api: Api
     checked = api.call("POST", "/v1/audits/verification", key="auditor", files={"report": ("r.json", card)}).json()
     assert checked["verification"]["status"] == "unverified"
     # A registered outside auditor signs it: it is judged on its numbers, which fail the default limits.
-    lab = Auditor()
+    lab = KeySigner.generate()
     body = {"name": "lab-1", "public_key": lab.public_key_hex, "description": "university lab"}
     assert api.call("POST", "/v1/auditors", key="admin", json=body).status_code == 201
     signed = sign_report(parse_report(card), lab, "lab-1").to_json().encode()
