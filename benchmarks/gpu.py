@@ -30,9 +30,9 @@ def crops(count: int) -> np.ndarray:
     registry = ModelRegistry(settings.resolved_model_cache_dir(), RuntimeOptions(providers=("CPUExecutionProvider",)))
     engine = FaceEngine(settings, registry)
     image = engine.decode(data.astronaut())
-    face = engine.detect_decoded(image).faces[0]
+    face = engine.align(image, engine.find_faces(image)[:1])
     embedder = registry.embedder("sface")
-    base = embedder.crops(image.pixels, [face])  # type: ignore[attr-defined]
+    base = embedder.crops(face)  # type: ignore[attr-defined]
     rng = np.random.default_rng(0)
     return np.clip(base + rng.normal(0, 4, (count, *base.shape[1:])).astype(np.float32), 0, 255)
 

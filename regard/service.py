@@ -23,11 +23,11 @@ from regard.backends.runtime import RuntimeOptions
 from regard.backends.specs import ModelSpec
 from regard.context import LOCAL, CallContext
 from regard.domain import (
+    AlignedFace,
     CollectionInfo,
     ComparePair,
     Comparison,
     Decision,
-    DetectedFace,
     Detection,
     EmbeddedFace,
     EnrollResult,
@@ -147,25 +147,20 @@ class Regard(OversightOperations):
         fmr: float | None = None,
         model: str | None = None,
     ) -> Comparison:
-        """1:1 verification: the largest faces of both images, or every pair when ``all_faces``."""
+        """1:1 verification: the first image's largest face (every face with ``all_faces``) against every face of
+        the second; ``best`` is the decision."""
         spec = self.registry.spec(model or self.settings.embedder)
         decision = self.check(ctx, Operation.COMPARE, model_id=spec.id)
-        sides, hashes = [], []
-        for label, source in (("first", image_a), ("second", image_b)):
-            decoded = self.engine.decode(source)
-            hashes.append(decoded.info.sha256)
-            faces = self.engine.detect_decoded(decoded).faces
-            if not faces:
-                raise NoFaceError(f"no face found in the {label} image")
-            sides.append((faces, self.engine.embed(decoded, faces if all_faces else faces[:1], spec.id)))
-        (faces_a, emb_a), (faces_b, emb_b) = sides
-        sims = np.stack([e.embedding for e in emb_a]) @ np.stack([e.embedding for e in emb_b]).T
+        decoded = [self.engine.decode(image_a), self.engine.decode(image_b)]
+        hashes = [d.info.sha256 for d in decoded]
+        scored = self.engine.compare(decoded[0], decoded[1], spec.id, all_faces)
+        sims = scored.similarities
         pairs = [
             ComparePair(i, j, self._decision(spec, float(sims[i, j]), fmr, decision.min_score))
             for i in range(sims.shape[0])
             for j in range(sims.shape[1])
         ]
-        result = Comparison(faces_a=faces_a, faces_b=faces_b, pairs=pairs, model_id=spec.id)
+        result = Comparison(faces_a=scored.faces_a, faces_b=scored.faces_b, pairs=pairs, model_id=spec.id)
         best = result.best.decision
         self.log(
             ctx,
@@ -297,10 +292,10 @@ class Regard(OversightOperations):
 
     def _enrollable(
         self, image: DecodedImage, max_faces: int, label: str
-    ) -> tuple[list[DetectedFace], list[UnindexedFace]]:
-        faces = self.engine.detect_decoded(image).faces
+    ) -> tuple[list[AlignedFace], list[UnindexedFace]]:
         usable, rejected = [], []
-        for rank, face in enumerate(faces):
+        for rank, aligned in enumerate(self.engine.analyse(image)):
+            face = aligned.face
             assert face.quality is not None
             reasons = face.quality.reasons
             if rank >= max_faces:
@@ -308,10 +303,10 @@ class Regard(OversightOperations):
             if reasons:
                 rejected.append(UnindexedFace(face, reasons, label))
             else:
-                usable.append(face)
+                usable.append(aligned)
         return usable, rejected
 
-    def _new_faces(self, image: DecodedImage, faces: list[DetectedFace], model_id: str) -> list[NewFace]:
+    def _new_faces(self, image: DecodedImage, faces: list[AlignedFace], model_id: str) -> list[NewFace]:
         out = []
         for embedded in self.engine.embed(image, faces, model_id):
             face = embedded.face
@@ -319,7 +314,7 @@ class Regard(OversightOperations):
             quality = asdict(face.quality)
             quality["level"] = face.quality.level.value
             quality["reasons"] = [r.value for r in face.quality.reasons]
-            thumb = self.engine.thumbnail(image, face) if self.settings.store_thumbnails else None
+            thumb = self.engine.thumbnail(embedded) if self.settings.store_thumbnails else None
             out.append(
                 NewFace(embedded.embedding, model_id, face.box, face.confidence, quality, image.info.sha256, thumb)
             )
@@ -414,7 +409,7 @@ class Regard(OversightOperations):
         # Decide before touching the pixels; a search of several faces at once is decided again on their count.
         decision = self.check(ctx, Operation.SEARCH, ref, source=source)
         decoded = self.engine.decode(image)
-        faces = self.engine.detect_decoded(decoded).faces
+        faces = self.engine.find_faces(decoded)
         probes = faces if all_faces else faces[:1]
         if len(probes) > 1:
             decision = self.check(
@@ -424,7 +419,7 @@ class Regard(OversightOperations):
             raise NoFaceError("no face found in the probe image")
         spec = self.registry.spec(ref.model_id)
         threshold, fmr = self._search_threshold(spec, fmr, min_score, decision)
-        embedded = self.engine.embed(decoded, probes, spec.id)
+        embedded = self.engine.embed(decoded, self.engine.align(decoded, probes), spec.id)
         matches = self._matches(ref, spec, np.stack([p.embedding for p in embedded]), top_k, threshold)
         results = [FaceSearchResult(p.face, m) for p, m in zip(embedded, matches, strict=True)]
         result = SearchResult(ref.name, spec.id, threshold, fmr, results)
@@ -457,7 +452,7 @@ class Regard(OversightOperations):
                 result=summary,
             )
             return result
-        thumbnail = self.engine.thumbnail(probe, embedded[0].face) if probe and embedded else None
+        thumbnail = self.engine.thumbnail(embedded[0]) if embedded else None
 
         def hold(session: Any) -> str:
             case_id = review.create(

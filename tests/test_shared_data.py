@@ -61,9 +61,9 @@ def test_lfw_fold_accuracy(service: Regard) -> None:
         path = root / name / f"{name}_{int(number):04d}.jpg"
         if str(path) not in cache:
             image = service.engine.decode(path)
-            faces = service.engine.detect_decoded(image).faces
+            faces = service.engine.find_faces(image)
             centre = pick_face(faces, image.pixels.shape, "center")
-            cache[str(path)] = service.engine.embed(image, [centre], "sface")[0].embedding
+            cache[str(path)] = service.engine.embed(image, service.engine.align(image, [centre]), "sface")[0].embedding
         return cache[str(path)]
 
     correct = 0

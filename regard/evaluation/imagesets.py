@@ -74,13 +74,13 @@ def _embed_one(args: tuple[str, str, FacePick]) -> np.ndarray | None:
     engine = _worker_state["engine"]
     try:
         image = engine.decode(path)
-        faces = engine.detect_decoded(image).faces
+        faces = engine.find_faces(image)
     except RegardError:
         return None
     if not faces:
         return None
     face = pick_face(faces, image.pixels.shape, pick)
-    return np.asarray(engine.embed(image, [face], model_id)[0].embedding)
+    return np.asarray(engine.embed(image, engine.align(image, [face]), model_id)[0].embedding)
 
 
 def embed_paths(
@@ -107,3 +107,28 @@ def embed_paths(
         if r is not None:
             vectors[i], found[i] = r, True
     return EmbeddedSet(vectors, found)
+
+
+def _embed_every(args: tuple[str, str]) -> np.ndarray:
+    from regard.errors import RegardError
+
+    path, model_id = args
+    engine = _worker_state["engine"]
+    try:
+        image = engine.decode(path)
+        faces = engine.align(image, engine.find_faces(image))
+    except RegardError:
+        return np.zeros((0, 0), np.float32)
+    return np.stack([e.embedding for e in engine.embed(image, faces, model_id)]) if faces else np.zeros((0, 0))
+
+
+def embed_every_face(
+    paths: Sequence[Path], model_id: str, settings_kwargs: dict[str, Any], processes: int = 0
+) -> list[np.ndarray]:
+    """Templates of every face of each image (faces x d, largest first; 0 rows when none), in parallel."""
+    processes = processes or os.cpu_count() or 1
+    jobs = [(str(p), model_id) for p in paths]
+    with ProcessPoolExecutor(
+        processes, initializer=_init_worker, initargs=({"onnx_threads": 1, **settings_kwargs},)
+    ) as pool:
+        return list(pool.map(_embed_every, jobs, chunksize=8))

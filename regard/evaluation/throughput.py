@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
+import resource
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ class StageTimes:
     decode_s: float
     detect_s: float
     embed_s: float
+    peak_rss_mb: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class ThroughputReport:
     ms_decode_per_image: float
     ms_detect_per_image: float
     ms_embed_per_face: float
+    peak_rss_mb: float  # the largest worker's peak resident memory
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,15 @@ class Pipeline:
     detect: Callable[[Any], Sequence[Any]]
     embed: Callable[[Any, Sequence[Any]], Any]
     skip: tuple[type[Exception], ...] = ()
+
+
+def pin_to_cpu(options: dict[str, Any]) -> None:
+    """Keep a worker on one core (``options["cpu"]``) with one OpenCV thread, when asked."""
+    if "cpu" in options:
+        import cv2
+
+        os.sched_setaffinity(0, {int(options["cpu"])})
+        cv2.setNumThreads(1)
 
 
 def timed_run(paths: list[str], pipeline: Pipeline, barrier: Any) -> StageTimes:
@@ -71,11 +84,14 @@ def timed_run(paths: list[str], pipeline: Pipeline, barrier: Any) -> StageTimes:
         pipeline.embed(image, found)
         t3 = time.perf_counter()
         t_dec, t_det, t_emb, faces = t_dec + t1 - t0, t_det + t2 - t1, t_emb + t3 - t2, faces + len(found)
-    return StageTimes(len(paths), faces, time.perf_counter() - start, t_dec, t_det, t_emb)
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    return StageTimes(len(paths), faces, seconds, t_dec, t_det, t_emb, round(peak_mb, 1))
 
 
 def regard_worker(paths: list[str], barrier: Any, queue: Any, options: dict[str, Any]) -> None:
-    """Decode, detect (with quality) and embed every face with one onnxruntime thread."""
+    """Decode, detect, align (with quality) and embed every face with one onnxruntime thread."""
+    pin_to_cpu(options)
     from regard.backends.registry import ModelRegistry
     from regard.backends.runtime import RuntimeOptions
     from regard.engine import FaceEngine
@@ -88,8 +104,8 @@ def regard_worker(paths: list[str], barrier: Any, queue: Any, options: dict[str,
     model = options.get("model", settings.embedder)
     pipeline = Pipeline(
         decode=engine.decode,
-        detect=lambda image: engine.detect_decoded(image).faces,
-        embed=lambda image, faces: engine.embed(image, faces, model),
+        detect=engine.find_faces,
+        embed=lambda image, faces: engine.embed(image, engine.align(image, faces), model),
         skip=(RegardError,),
     )
     queue.put(timed_run(paths, pipeline, barrier))
@@ -122,4 +138,5 @@ def measure(
         ms_decode_per_image=round(1000 * sum(r.decode_s for r in results) / max(images, 1), 2),
         ms_detect_per_image=round(1000 * sum(r.detect_s for r in results) / max(images, 1), 2),
         ms_embed_per_face=round(1000 * sum(r.embed_s for r in results) / max(faces, 1), 2),
+        peak_rss_mb=max(r.peak_rss_mb for r in results),
     )
