@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from pathlib import Path
@@ -123,3 +124,24 @@ def test_wrong_array_types() -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InvalidImageError, match="no such file"):
         decode_image(tmp_path / "nope.jpg")
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_matches_pillow(astronaut: np.ndarray, orientation: int) -> None:
+    from PIL import ImageOps
+
+    wide = np.ascontiguousarray(astronaut[:200, :300])
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = encode(wide, "JPEG", exif=exif.tobytes(), quality=95)
+    expected = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB"))
+    decoded = decode_image(data).pixels
+    assert decoded.shape == expected.shape
+    assert np.abs(decoded.astype(int) - expected.astype(int)).max() <= 2  # same libjpeg, maybe other IDCT rounding
+
+
+def test_grey_jpeg_and_trailing_bytes(astronaut: np.ndarray) -> None:
+    grey = encode(astronaut[:, :, 0], "JPEG")
+    assert decode_image(grey).pixels.shape == astronaut.shape
+    trailing = encode(astronaut, "JPEG") + b"camera maker notes after the image"
+    assert decode_image(trailing).pixels.shape == astronaut.shape
