@@ -131,6 +131,11 @@ def test_models_list(cli) -> None:  # type: ignore[no-untyped-def]
     models = {m["id"]: m for m in json.loads(result.stdout)}
     assert models["sface"]["installed"] and models["sface"]["thresholds"]["1e-04"] > 0
     assert "Apache-2.0" in models["sface"]["licence"]
+    assert models["accurate"]["members"] == [
+        {"model_id": "sface", "weight": 0.2804},
+        {"model_id": "dlib-resnet", "weight": 0.7196},
+    ]
+    assert "profile: 0.2804 sface + 0.7196 dlib-resnet, flip" in cli("models", "list").stdout
 
 
 def test_demo_runs_on_sample_photos(cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -146,7 +146,7 @@ def test_every_call_leaves_one_entry_with_hash_not_image(gov: Regard, astronaut:
     digest = hashlib.sha256(data).hexdigest()
     assert all(digest in e.fields["input_sha256"] for e in entries)
     search = entries[-1].fields
-    assert search["model_id"] == "sface" and search["model_version"] and search["threshold"] > 0
+    assert search["model_id"] == "fast" and search["model_version"] and search["threshold"] > 0
     assert search["result"]["candidates"][0]["subject"] == "eileen"
     assert search["actor"] == "op" and search["purpose"] == "door" and search["policy_version"] == "builtin-1"
 
@@ -227,7 +227,7 @@ def test_two_reviewers_release_a_consequential_match(gov: Regard, astronaut: np.
     gov.enroll("members", "eileen", [astronaut], op)
     held = gov.search("members", np.ascontiguousarray(astronaut[:, ::-1]), op)
     assert held.review_case and held.results[0].matches == []
-    assert held.threshold >= gov.registry.spec("sface").thresholds["1e-05"] - 1e-9  # policy's min score 99
+    assert held.threshold >= gov.registry.spec("fast").thresholds["1e-05"] - 1e-9  # policy's min score 99
     case = gov.review_case(held.review_case, r1)
     assert case.status == "pending" and case.candidates[0]["subject"] == "eileen"
     assert case.probe_thumbnail and case.model_error_rates["fmr_at_threshold"] <= 1e-5
@@ -344,7 +344,7 @@ def test_accountability_report(gov: Regard, astronaut: np.ndarray, tmp_path: Pat
     assert report.calls_by_operation["door"]["search"] == 1
     assert report.denials_by_rule == {"GOV-PURPOSE-UNDECLARED": 1}
     assert report.consent["records"] == 1 and report.erasures == {"request": 1}
-    assert report.models[0]["model"] == "sface" and report.ledger["intact"]
+    assert report.models[0]["model"] == "fast" and report.ledger["intact"]
     markdown = render_markdown(report)
     assert "## Purposes declared" in markdown and "GOV-PURPOSE-UNDECLARED" in markdown
     page = render_html(report)
@@ -380,21 +380,21 @@ FAIRNESS_CARD = Path(__file__).resolve().parents[1] / "docs" / "fairness" / "sfa
 
 def test_fairness_gate_refuses_a_failing_report(gov: Regard, astronaut: np.ndarray) -> None:
     admin = CallContext(actor="alice", tenant="acme", purpose="door")
-    # The shipped LFW card: female FMR 2.8e-4, FMR max/min 2.13 -- over the default limits.
+    # The shipped LFW card (FMR 1e-4): female FMR 2.8e-4, FMR max/min 2.13 -- over the default limits.
     with pytest.raises(PolicyDeniedError) as info:
-        gov.activate_model("sface", FAIRNESS_CARD, admin)
+        gov.activate_model("sface", FAIRNESS_CARD, admin, fmr=1e-4)
     assert info.value.rule_id == "FAIRNESS-GATE" and "fmr_ratio" in info.value.reason
     assert ledger_ops(gov)[-1] == ("activate-model", "deny", "FAIRNESS-GATE")
     with pytest.raises(Exception, match="threshold"):
-        gov.activate_model("sface", FAIRNESS_CARD, admin, fmr=1e-3)
+        gov.activate_model("sface", FAIRNESS_CARD, admin)  # the default operating point, 1e-3, is not audited
     with pytest.raises(Exception, match="audits 'sface'"):
-        gov.activate_model("dlib-resnet", FAIRNESS_CARD, admin)
+        gov.activate_model("dlib-resnet", FAIRNESS_CARD, admin, fmr=1e-4)
 
 
 def test_fairness_gate_required_by_policy(gov: Regard, astronaut: np.ndarray) -> None:
     admin = CallContext(actor="alice", tenant="acme", purpose="door")
     gov.record_consent("eileen", ["door"], "form", admin)
-    gov.create_collection("staff", admin)
+    gov.create_collection("staff", admin, model="sface")  # the model the shipped card audits
     gov.apply_policy(
         "version: fair-1\nfairness_gate:\n  required: true\n"
         "  limits: {max_fmr_ratio: 3.0, max_fnmr_ratio: 12.0, max_group_fmr: 5.0e-4}\n",
@@ -403,7 +403,7 @@ def test_fairness_gate_required_by_policy(gov: Regard, astronaut: np.ndarray) ->
     with pytest.raises(PolicyDeniedError) as info:
         gov.enroll("staff", "eileen", [astronaut], admin)
     assert info.value.rule_id == "FAIRNESS-GATE" and "not been activated" in info.value.reason
-    summary = gov.activate_model("sface", FAIRNESS_CARD, admin)
+    summary = gov.activate_model("sface", FAIRNESS_CARD, admin, fmr=1e-4)
     assert all(rule["passed"] for rule in summary["gate"])
     assert gov.enroll("staff", "eileen", [astronaut], admin).indexed
     assert gov.deployments(admin)[-1]["active"] and gov.fairness_summary("sface", "acme")

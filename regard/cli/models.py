@@ -27,7 +27,7 @@ def list_models(ctx: typer.Context, json_out: bool = typer.Option(False, "--json
     rows = [
         [
             s.id,
-            s.kind,
+            _kind(s),
             s.version,
             s.licence,
             s.source_package or "(user file)",
@@ -38,6 +38,13 @@ def list_models(ctx: typer.Context, json_out: bool = typer.Option(False, "--json
         for s in specs
     ]
     table("models", ["id", "kind", "version", "licence", "from", "dim", "cosine thresholds by FMR", "installed"], rows)
+
+
+def _kind(spec: ModelSpec) -> str:
+    if not spec.is_profile:
+        return spec.kind
+    members = " + ".join(f"{m.weight:g} {m.model_id}" for m in spec.members)
+    return f"profile: {members}{', flip' if spec.flip else ''}"
 
 
 def _public(spec: ModelSpec) -> dict[str, Any]:
