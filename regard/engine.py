@@ -82,10 +82,14 @@ class FaceEngine:
     def detect(self, source: ImageSource, detector_id: str | None = None) -> Detection:
         return self.detect_decoded(self.decode(source), detector_id)
 
-    def embed(self, image: DecodedImage, faces: Sequence[AlignedFace], model_id: str) -> list[EmbeddedFace]:
-        """Templates for ``faces`` of ``image`` with embedder (or profile) ``model_id``."""
+    def embed(
+        self, image: DecodedImage, faces: Sequence[AlignedFace], model_id: str, flip: bool = False
+    ) -> list[EmbeddedFace]:
+        """Templates for ``faces`` of ``image`` with embedder (or profile) ``model_id``, flip-averaged if ``flip``."""
         embedder = self.registry.embedder(model_id)
-        vectors = embedder.embed(image.pixels, faces) if faces else np.zeros((0, embedder.embedding_size), np.float32)
+        if not faces:
+            return []
+        vectors = embedder.embed(image.pixels, faces, flip=flip)
         return [
             EmbeddedFace(face=f.face, embedding=v, model_id=model_id, crop=f.crop)
             for f, v in zip(faces, vectors, strict=True)

@@ -67,10 +67,10 @@ def pick_face(faces: Sequence[DetectedFace], shape: tuple[int, ...], pick: FaceP
     return min(faces, key=distance)
 
 
-def _embed_one(args: tuple[str, str, FacePick]) -> np.ndarray | None:
+def _embed_one(args: tuple[str, str, FacePick, bool]) -> np.ndarray | None:
     from regard.errors import RegardError
 
-    path, model_id, pick = args
+    path, model_id, pick, flip = args
     engine = _worker_state["engine"]
     try:
         image = engine.decode(path)
@@ -80,7 +80,7 @@ def _embed_one(args: tuple[str, str, FacePick]) -> np.ndarray | None:
     if not faces:
         return None
     face = pick_face(faces, image.pixels.shape, pick)
-    return np.asarray(engine.embed(image, engine.align(image, [face]), model_id)[0].embedding)
+    return np.asarray(engine.embed(image, engine.align(image, [face]), model_id, flip)[0].embedding)
 
 
 def embed_paths(
@@ -89,11 +89,12 @@ def embed_paths(
     settings_kwargs: dict[str, Any],
     processes: int = 0,
     pick: FacePick = "largest",
+    flip: bool = False,
 ) -> EmbeddedSet:
     """Embed one face per image with ``processes`` single-threaded workers (0: one per core)."""
     processes = processes or os.cpu_count() or 1
     kwargs = {"onnx_threads": 1, **settings_kwargs}
-    jobs = [(str(p), model_id, pick) for p in paths]
+    jobs = [(str(p), model_id, pick, flip) for p in paths]
     if processes == 1:
         _init_worker(kwargs)
         results = [_embed_one(j) for j in jobs]
@@ -109,25 +110,25 @@ def embed_paths(
     return EmbeddedSet(vectors, found)
 
 
-def _embed_every(args: tuple[str, str]) -> np.ndarray:
+def _embed_every(args: tuple[str, str, bool]) -> np.ndarray:
     from regard.errors import RegardError
 
-    path, model_id = args
+    path, model_id, flip = args
     engine = _worker_state["engine"]
     try:
         image = engine.decode(path)
         faces = engine.align(image, engine.find_faces(image))
     except RegardError:
         return np.zeros((0, 0), np.float32)
-    return np.stack([e.embedding for e in engine.embed(image, faces, model_id)]) if faces else np.zeros((0, 0))
+    return np.stack([e.embedding for e in engine.embed(image, faces, model_id, flip)]) if faces else np.zeros((0, 0))
 
 
 def embed_every_face(
-    paths: Sequence[Path], model_id: str, settings_kwargs: dict[str, Any], processes: int = 0
+    paths: Sequence[Path], model_id: str, settings_kwargs: dict[str, Any], processes: int = 0, flip: bool = False
 ) -> list[np.ndarray]:
     """Templates of every face of each image (faces x d, largest first; 0 rows when none), in parallel."""
     processes = processes or os.cpu_count() or 1
-    jobs = [(str(p), model_id) for p in paths]
+    jobs = [(str(p), model_id, flip) for p in paths]
     with ProcessPoolExecutor(
         processes, initializer=_init_worker, initargs=({"onnx_threads": 1, **settings_kwargs},)
     ) as pool:
