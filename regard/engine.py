@@ -33,6 +33,13 @@ def quality_thresholds(settings: Settings) -> QualityThresholds:
     )
 
 
+def scaled_face(face: DetectedFace, factor: float) -> DetectedFace:
+    """A face found on a preview, in the full image's pixel coordinates."""
+    x1, y1, x2, y2 = face.box
+    points = tuple((x * factor, y * factor) for x, y in face.landmarks)
+    return replace(face, box=(x1 * factor, y1 * factor, x2 * factor, y2 * factor), landmarks=points)  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
 class FaceScores:
     """Faces of two images and the cosine of each compared pair: rows are faces of the first image, largest first."""
@@ -52,13 +59,17 @@ class FaceEngine:
         self.quality = quality_thresholds(settings)
 
     def decode(self, source: ImageSource) -> DecodedImage:
-        return decode_image(source, self.limits)
+        """Decoded pixels; a large JPEG first at the smallest DCT scale that keeps ``detect_max_px``."""
+        return decode_image(source, self.limits, preview_px=self.settings.detect_max_px)
 
     def find_faces(self, image: DecodedImage, detector_id: str | None = None) -> list[DetectedFace]:
         """Faces at least ``min_face_px`` wide, largest first, at most ``max_faces``; not yet aligned or assessed."""
         settings = self.settings
         detector = self.registry.detector(detector_id or settings.detector)
-        found = detector.detect(image.pixels, settings.detect_min_confidence, settings.detect_max_px)
+        pixels, factor = image.for_detection()
+        found = detector.detect(pixels, settings.detect_min_confidence, settings.detect_max_px)
+        if factor != 1.0:
+            found = [scaled_face(f, factor) for f in found]
         found = [f for f in found if f.size >= settings.min_face_px]
         found.sort(key=lambda f: f.area, reverse=True)
         return found[: settings.max_faces]
@@ -67,7 +78,7 @@ class FaceEngine:
         """Each face aligned once, with its quality measured on that same crop."""
         return [
             replace(aligned, face=replace(aligned.face, quality=assess(aligned, self.quality)))
-            for aligned in align_faces(image.pixels, faces)
+            for aligned in align_faces(image, faces)
         ]
 
     def analyse(self, image: DecodedImage, detector_id: str | None = None) -> list[AlignedFace]:
@@ -89,7 +100,7 @@ class FaceEngine:
         embedder = self.registry.embedder(model_id)
         if not faces:
             return []
-        vectors = embedder.embed(image.pixels, faces, flip=flip)
+        vectors = embedder.embed(image, faces, flip=flip)
         return [
             EmbeddedFace(face=f.face, embedding=v, model_id=model_id, crop=f.crop)
             for f, v in zip(faces, vectors, strict=True)

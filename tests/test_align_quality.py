@@ -11,6 +11,7 @@ import pytest
 
 from regard.domain import AlignedFace, DetectedFace, UnindexedReason
 from regard.vision.align import ARCFACE_TEMPLATE, align_face, align_faces, umeyama
+from regard.vision.decode import decode_image
 from regard.vision.quality import QualityThresholds, assess, estimate_pose
 
 
@@ -71,7 +72,7 @@ def test_quality_reasons(astronaut: np.ndarray, service) -> None:  # type: ignor
     limits = QualityThresholds()
 
     def aligned(image: np.ndarray, detected: DetectedFace = face) -> AlignedFace:
-        return align_faces(image, [detected])[0]
+        return align_faces(decode_image(image), [detected])[0]
 
     good = assess(aligned(astronaut), limits)
     assert good.reasons == () and good.level.value in ("high", "medium")

@@ -145,3 +145,20 @@ def test_grey_jpeg_and_trailing_bytes(astronaut: np.ndarray) -> None:
     assert decode_image(grey).pixels.shape == astronaut.shape
     trailing = encode(astronaut, "JPEG") + b"camera maker notes after the image"
     assert decode_image(trailing).pixels.shape == astronaut.shape
+
+
+def test_a_large_jpeg_comes_with_a_preview_and_decodes_in_full_on_demand(astronaut: np.ndarray) -> None:
+    import cv2
+
+    large = cv2.resize(astronaut[:256], (2048, 1024), interpolation=cv2.INTER_CUBIC)  # 2048 x 1024
+    exif = Image.Exif()
+    exif[0x0112] = 6  # upright it is 1024 wide, 2048 tall
+    data = encode(large, "JPEG", exif=exif.tobytes(), quality=95)
+    image = decode_image(data, preview_px=640)
+    assert (image.info.width, image.info.height) == (1024, 2048) and not image.decoded_in_full
+    assert image.preview is not None and image.preview.shape == (1024, 512, 3) and image.preview_factor == 2.0
+    assert image.pixels.shape == (2048, 1024, 3) and image.decoded_in_full
+    assert np.array_equal(image.pixels, decode_image(data).pixels)
+    shrunk = cv2.resize(image.pixels, (512, 1024), interpolation=cv2.INTER_AREA)
+    assert np.abs(shrunk.astype(int) - image.preview.astype(int)).mean() < 3  # the DCT's 1/2 scale
+    assert decode_image(encode(astronaut, "JPEG"), preview_px=640).preview is None  # under twice 640: no preview

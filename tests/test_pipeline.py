@@ -16,13 +16,13 @@ from regard.vision.quality import sharpness_and_brightness
 def align_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts warps to the shared crop (the real function still runs)."""
     calls: list[int] = []
-    real = align_module.align_face
+    real = align_module.warp
 
     def counted(*args: object, **kwargs: object) -> np.ndarray:
         calls.append(1)
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(align_module, "align_face", counted)
+    monkeypatch.setattr(align_module, "warp", counted)
     return calls
 
 
@@ -70,3 +70,32 @@ def test_compare_all_faces_compares_every_pair(service: Regard, grid4: np.ndarra
     assert len(service.compare(astronaut, grid4).pairs) == 4
     assert len(service.compare(grid4, astronaut).pairs) == 1
     assert len(service.compare(grid4, grid4, all_faces=True).pairs) == 16
+
+
+def test_a_large_photo_is_read_from_its_preview(service: Regard, astronaut: np.ndarray) -> None:
+    """Detection and the crops of large faces use the JPEG's 1/n-scale preview; the full decode is never needed."""
+    from conftest import encode
+
+    data = encode(cv2.resize(astronaut, (2048, 2048), interpolation=cv2.INTER_CUBIC), "JPEG", quality=95)
+    engine = service.engine
+    image = engine.decode(data)
+    assert image.preview is not None and image.preview_factor == 2.0  # 1024 px: the smallest scale keeping 640
+    faces = engine.find_faces(image)
+    embedded = engine.embed(image, engine.align(image, faces), "fast")
+    assert len(faces) == 1 and not image.decoded_in_full
+    full = decode_image(image.pixels)  # the same photo without a preview
+    reference = engine.embed(full, engine.align(full, engine.find_faces(full)), "fast")
+    assert np.abs(np.subtract(faces[0].box, reference[0].face.box)).max() < 8  # full-image pixels, within a few
+    assert float(embedded[0].embedding @ reference[0].embedding) > 0.97
+
+
+def test_a_small_face_in_a_large_photo_is_cropped_from_the_full_image(service: Regard, astronaut: np.ndarray) -> None:
+    from conftest import encode
+
+    canvas = np.full((2400, 2400, 3), 128, np.uint8)
+    canvas[800:1500, 800:1500] = cv2.resize(astronaut, (700, 700), interpolation=cv2.INTER_AREA)
+    image = service.engine.decode(encode(canvas, "JPEG", quality=95))
+    faces = service.engine.find_faces(image)
+    assert len(faces) == 1 and not image.decoded_in_full
+    service.engine.align(image, faces)  # the face's crop would enlarge the preview: read the full image
+    assert image.decoded_in_full

@@ -63,9 +63,7 @@ def test_accurate_profile_on_real_faces(service: Regard, astronaut: np.ndarray, 
     members = []
     for member in ACCURATE.members:
         embedder = service.registry.embedder(member.model_id)
-        members.append(
-            np.concatenate([embedder.embed(i.pixels, f, flip=True) for i, f in zip(images, faces, strict=True)])
-        )
+        members.append(np.concatenate([embedder.embed(i, f, flip=True) for i, f in zip(images, faces, strict=True)]))
     assert np.allclose(fused, fuse(members, [m.weight for m in ACCURATE.members]), atol=1e-6)
     same, other = float(fused[0] @ fused[1]), float(fused[0] @ fused[2])
     weighted = [m.weight * float(v[0] @ v[2]) for m, v in zip(ACCURATE.members, members, strict=True)]

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from regard.backends.base import flip_average, l2_normalise
+from regard.backends.base import ImagePixels, flip_average, l2_normalise
 from regard.backends.runtime import RuntimeOptions, make_session
 from regard.domain import AlignedFace
 from regard.vision.align import resize_crop
@@ -58,7 +58,8 @@ class ArcFaceOnnxEmbedder:
             )
         return l2_normalise(out)
 
-    def embed(self, image: np.ndarray, faces: Sequence[AlignedFace], flip: bool = False) -> np.ndarray:
+    def embed(self, image: ImagePixels, faces: Sequence[AlignedFace], flip: bool = False) -> np.ndarray:
+        """Templates from the faces' shared crops; the image itself is not read."""
         if not faces:
             return np.zeros((0, self.embedding_size), dtype=np.float32)
         batch = self.crops(faces)

@@ -21,16 +21,24 @@ class Detector(Protocol):
         ...
 
 
+class ImagePixels(Protocol):
+    """A decoded image; reading ``pixels`` may decode a large JPEG in full (vision.decode.DecodedImage)."""
+
+    @property
+    def pixels(self) -> np.ndarray: ...
+
+
 class Embedder(Protocol):
     model_id: str
     embedding_size: int
 
-    def embed(self, image: np.ndarray, faces: Sequence[AlignedFace], flip: bool = False) -> np.ndarray:
+    def embed(self, image: ImagePixels, faces: Sequence[AlignedFace], flip: bool = False) -> np.ndarray:
         """L2-normalised float32 templates, one row per face, for faces of an RGB uint8 image.
 
         ``faces`` carry the shared aligned crop; an embedder with its own
-        alignment (dlib) reads their boxes instead.  With ``flip`` each template
-        is the normalised sum of the face's and its mirror image's (flip averaging).
+        alignment (dlib) reads the image's pixels and the faces' boxes instead.
+        With ``flip`` each template is the normalised sum of the face's and its
+        mirror image's (flip averaging).
         """
         ...
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from regard.backends.base import flip_average, l2_normalise
+from regard.backends.base import ImagePixels, flip_average, l2_normalise
 from regard.domain import AlignedFace
 from regard.errors import ModelUnavailableError
 
@@ -31,7 +31,6 @@ class DlibResNetEmbedder:
     def chips(self, image: np.ndarray, faces: Sequence[AlignedFace]) -> list[np.ndarray]:
         """dlib's 150 px chips: its 5-point predictor inside each detector box, then its own alignment."""
         dlib = self._dlib
-        image = np.ascontiguousarray(image)
         chips = []
         for aligned in faces:
             x1, y1, x2, y2 = (round(v) for v in aligned.face.box)
@@ -40,10 +39,10 @@ class DlibResNetEmbedder:
             chips.append(dlib.get_face_chip(image, shape, 150, 0.25))
         return chips
 
-    def embed(self, image: np.ndarray, faces: Sequence[AlignedFace], flip: bool = False) -> np.ndarray:
+    def embed(self, image: ImagePixels, faces: Sequence[AlignedFace], flip: bool = False) -> np.ndarray:
         if not faces:
             return np.zeros((0, self.embedding_size), dtype=np.float32)
-        chips = self.chips(image, faces)
+        chips = self.chips(np.ascontiguousarray(image.pixels), faces)
         if flip:
             chips += [np.ascontiguousarray(chip[:, ::-1]) for chip in chips]
         descriptors = self._net.compute_face_descriptor(chips)

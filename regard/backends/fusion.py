@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from regard.backends.base import Embedder
+from regard.backends.base import Embedder, ImagePixels
 from regard.domain import AlignedFace
 from regard.errors import InvalidInputError
 
@@ -49,7 +49,7 @@ class FusionEmbedder:
         fuse([np.zeros((0, e.embedding_size), np.float32) for e, _ in members], self._weights)  # validates weights
         self.embedding_size = sum(e.embedding_size for e, _ in members)
 
-    def embed(self, image: np.ndarray, faces: Sequence[AlignedFace], flip: bool = False) -> np.ndarray:
+    def embed(self, image: ImagePixels, faces: Sequence[AlignedFace], flip: bool = False) -> np.ndarray:
         if not faces:
             return np.zeros((0, self.embedding_size), dtype=np.float32)
         # The profile's own flip setting is part of its identity; a caller's request adds nothing to it.
