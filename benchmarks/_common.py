@@ -89,3 +89,29 @@ def cached_embeddings(
     print(f"embedded {len(paths)} images with {model_id} in {time.time() - start:.0f} s; no face in {missing}")
     np.savez(target, vectors=result.vectors, found=result.found)
     return result.vectors, result.found
+
+
+def every_face(paths: list[str], model_id: str, flip: bool = False, tag: str = "celeba") -> list[np.ndarray]:
+    """Per photo, the templates of all its faces (largest first; 0 rows when none), cached under .cache.
+
+    A profile's are fused from its members' (as in ``cached_embeddings``).
+    """
+    from regard.backends.fusion import fuse
+    from regard.evaluation.imagesets import embed_every_face
+
+    composition = profile_members(model_id)
+    if composition is not None:
+        members, profile_flip = composition
+        parts = [every_face(paths, m, profile_flip or flip, tag) for m, _ in members]
+        weights = [w for _, w in members]
+        return [fuse([p[i] for p in parts], weights) if parts[0][i].size else parts[0][i] for i in range(len(paths))]
+    CACHE.mkdir(parents=True, exist_ok=True)
+    target = CACHE / f"{tag}_every_face_{model_id}{'_flip' if flip else ''}.npz"
+    if target.exists():
+        data = np.load(target)
+        return [data[f"i{i}"] for i in range(len(paths))]
+    start = time.time()
+    faces = embed_every_face([Path(p) for p in paths], model_id, {"model_cache_dir": str(CACHE / "models")}, flip=flip)
+    print(f"embedded every face of {len(paths)} photos with {model_id} in {time.time() - start:.0f} s", flush=True)
+    np.savez(target, **{f"i{i}": f for i, f in enumerate(faces)})
+    return faces

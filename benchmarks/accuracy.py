@@ -7,7 +7,7 @@ import csv
 from dataclasses import asdict
 
 import numpy as np
-from _common import SHARED_DATA, cached_embeddings, require, write_result
+from _common import SHARED_DATA, every_face, require, write_result
 from embed_lfw import lfw_embeddings
 
 from regard.evaluation.metrics import equal_error_rate, kfold_accuracy, tar_at_fmr
@@ -56,8 +56,10 @@ def celeba_report(model: str) -> dict[str, object]:
     root = require(SHARED_DATA / "celeba_wild")
     with (root / "manifest.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    paths = [root / r["path"] for r in rows]
-    vectors, found = cached_embeddings("celeba", paths, model, pick="largest")
+    faces = every_face([str(root / r["path"]) for r in rows], model)
+    found = np.asarray([f.shape[0] > 0 for f in faces])
+    size = next(f.shape[1] for f in faces if f.shape[0])
+    vectors = np.stack([f[0] if f.shape[0] else np.zeros(size, np.float32) for f in faces])  # the largest face
     report = verify(vectors, found, tree_pairs([r["identity"] for r in rows]))
     return {
         "protocol": (

@@ -27,7 +27,7 @@ from dataclasses import asdict
 from typing import Any
 
 import numpy as np
-from _common import CACHE, SHARED_DATA, profile_members, require, write_result
+from _common import CACHE, SHARED_DATA, every_face, require, write_result
 
 from regard.evaluation.protocol import Pairs, balanced_pairs, decisions
 
@@ -45,33 +45,6 @@ def manifest() -> tuple[list[str], list[str]]:
     with (root / "manifest.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     return [str(root / r["path"]) for r in rows], [r["identity"] for r in rows]
-
-
-def every_face(paths: list[str], model: str, flip: bool = False) -> list[np.ndarray]:
-    """Per photo, the templates of all its faces (largest first), cached under benchmarks/.cache.
-
-    A profile's are fused from its members' (as in ``_common.cached_embeddings``).
-    """
-    from pathlib import Path
-
-    from regard.backends.fusion import fuse
-    from regard.evaluation.imagesets import embed_every_face
-
-    composition = profile_members(model)
-    if composition is not None:
-        members, profile_flip = composition
-        parts = [every_face(paths, m, profile_flip or flip) for m, _ in members]
-        weights = [w for _, w in members]
-        return [fuse([p[i] for p in parts], weights) if parts[0][i].size else parts[0][i] for i in range(len(paths))]
-    target = CACHE / f"celeba_every_face_{model}{'_flip' if flip else ''}.npz"
-    if target.exists():
-        data = np.load(target)
-        return [data[f"i{i}"] for i in range(len(paths))]
-    start = time.time()
-    faces = embed_every_face([Path(p) for p in paths], model, {"model_cache_dir": str(CACHE / "models")}, flip=flip)
-    print(f"embedded every face of {len(paths)} photos with {model} in {time.time() - start:.0f} s", flush=True)
-    np.savez(target, **{f"i{i}": f for i, f in enumerate(faces)})
-    return faces
 
 
 def choice_scores(faces: list[np.ndarray], pairs: Pairs, rows: int, cols: int) -> np.ndarray:
