@@ -7,7 +7,7 @@ import csv
 from dataclasses import asdict
 
 import numpy as np
-from _common import SHARED_DATA, every_face, require, write_result
+from _common import SHARED_DATA, cached_embeddings, every_face, profile_members, require, write_result
 from embed_lfw import lfw_embeddings
 
 from regard.evaluation.metrics import equal_error_rate, kfold_accuracy, tar_at_fmr
@@ -34,6 +34,28 @@ def lfw_pairs(index: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 def lfw_report(model: str) -> dict[str, object]:
     rows, vectors, found = lfw_embeddings(model)
+    return {**lfw_scores(rows, vectors, found), **profile_variants(model, rows)}
+
+
+def profile_variants(model: str, rows: list[dict[str, str]]) -> dict[str, object]:
+    """For a profile of several members: each member as the profile runs it, and the profile without flip."""
+    from regard.backends.fusion import fuse
+
+    composition = profile_members(model)
+    if composition is None or len(composition[0]) < 2:
+        return {}
+    members, flip = composition
+    paths = [SHARED_DATA / "lfw" / r["path"] for r in rows]
+    parts = {m: cached_embeddings("lfw", paths, m, "center", flip) for m, _ in members}
+    out: dict[str, object] = {f"member {m}{' (flip)' if flip else ''}": lfw_scores(rows, *parts[m]) for m, _ in members}
+    if flip:
+        plain = [cached_embeddings("lfw", paths, m, "center") for m, _ in members]
+        fused = fuse([v for v, _ in plain], [w for _, w in members])
+        out["same weights, without flip"] = lfw_scores(rows, fused, np.logical_and.reduce([f for _, f in plain]))
+    return {"variants": out}
+
+
+def lfw_scores(rows: list[dict[str, str]], vectors: np.ndarray, found: np.ndarray) -> dict[str, object]:
     index = {r["path"]: i for i, r in enumerate(rows)}
     a, b, same, fold = lfw_pairs(index)
     scores = np.einsum("ij,ij->i", vectors[a], vectors[b]).astype(np.float64)
