@@ -111,7 +111,8 @@ class FaceEngine:
 
         With ``all_faces``, every face of the first image too.  A face of the
         second image that is not its largest still counts: the person may stand
-        beside someone else.  Raises ``NoFaceError`` naming the image without a face.
+        beside someone else.  Faces not compared are neither aligned nor assessed
+        (no quality).  Raises ``NoFaceError`` naming the image without a face.
         """
         sides = []
         for label, image in (("first", image_a), ("second", image_b)):

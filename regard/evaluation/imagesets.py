@@ -79,7 +79,7 @@ def _embed_one(args: tuple[str, str, FacePick, bool]) -> np.ndarray | None:
         return None
     if not faces:
         return None
-    face = pick_face(faces, image.pixels.shape, pick)
+    face = pick_face(faces, (image.info.height, image.info.width), pick)
     return np.asarray(engine.embed(image, engine.align(image, [face]), model_id, flip)[0].embedding)
 
 
