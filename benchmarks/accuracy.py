@@ -7,7 +7,7 @@ import csv
 from dataclasses import asdict
 
 import numpy as np
-from _common import SHARED_DATA, cached_embeddings, require, write_result
+from _common import SHARED_DATA, cached_embeddings, every_face, profile_members, require, write_result
 from embed_lfw import lfw_embeddings
 
 from regard.evaluation.metrics import equal_error_rate, kfold_accuracy, tar_at_fmr
@@ -34,6 +34,28 @@ def lfw_pairs(index: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 def lfw_report(model: str) -> dict[str, object]:
     rows, vectors, found = lfw_embeddings(model)
+    return {**lfw_scores(rows, vectors, found), **profile_variants(model, rows)}
+
+
+def profile_variants(model: str, rows: list[dict[str, str]]) -> dict[str, object]:
+    """For a profile of several members: each member as the profile runs it, and the profile without flip."""
+    from regard.backends.fusion import fuse
+
+    composition = profile_members(model)
+    if composition is None or len(composition[0]) < 2:
+        return {}
+    members, flip = composition
+    paths = [SHARED_DATA / "lfw" / r["path"] for r in rows]
+    parts = {m: cached_embeddings("lfw", paths, m, "center", flip) for m, _ in members}
+    out: dict[str, object] = {f"member {m}{' (flip)' if flip else ''}": lfw_scores(rows, *parts[m]) for m, _ in members}
+    if flip:
+        plain = [cached_embeddings("lfw", paths, m, "center") for m, _ in members]
+        fused = fuse([v for v, _ in plain], [w for _, w in members])
+        out["same weights, without flip"] = lfw_scores(rows, fused, np.logical_and.reduce([f for _, f in plain]))
+    return {"variants": out}
+
+
+def lfw_scores(rows: list[dict[str, str]], vectors: np.ndarray, found: np.ndarray) -> dict[str, object]:
     index = {r["path"]: i for i, r in enumerate(rows)}
     a, b, same, fold = lfw_pairs(index)
     scores = np.einsum("ij,ij->i", vectors[a], vectors[b]).astype(np.float64)
@@ -56,8 +78,10 @@ def celeba_report(model: str) -> dict[str, object]:
     root = require(SHARED_DATA / "celeba_wild")
     with (root / "manifest.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    paths = [root / r["path"] for r in rows]
-    vectors, found = cached_embeddings("celeba", paths, model, pick="largest")
+    faces = every_face([str(root / r["path"]) for r in rows], model)
+    found = np.asarray([f.shape[0] > 0 for f in faces])
+    size = next(f.shape[1] for f in faces if f.shape[0])
+    vectors = np.stack([f[0] if f.shape[0] else np.zeros(size, np.float32) for f in faces])  # the largest face
     report = verify(vectors, found, tree_pairs([r["identity"] for r in rows]))
     return {
         "protocol": (

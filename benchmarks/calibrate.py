@@ -43,6 +43,31 @@ def thresholds(impostor: np.ndarray) -> dict[str, float]:
     return out
 
 
+def member_statistics(model_id: str, vectors: np.ndarray, identities: np.ndarray) -> dict[str, object]:
+    """For a profile: each member's impostor mean and std (its part of the template, unscaled), and the
+    fusion weights those stds give (``regard.backends.fusion.impostor_weights``)."""
+    from regard.backends.fusion import impostor_weights
+    from regard.backends.specs import BUILTIN_MODELS
+
+    spec = next(s for s in BUILTIN_MODELS if s.id == model_id)
+    sizes = {s.id: s.embedding_size for s in BUILTIN_MODELS}
+    if len(spec.members) < 2:
+        return {}
+    stats, start = {}, 0
+    for member in spec.members:
+        part = vectors[:, start : start + sizes[member.model_id]] / np.sqrt(member.weight)
+        start += sizes[member.model_id]
+        scores = impostor_scores(part, identities)
+        stats[member.model_id] = {"impostor_mean": float(scores.mean()), "impostor_std": float(scores.std())}
+    weights = impostor_weights([v["impostor_std"] for v in stats.values()])
+    return {
+        "members": stats,
+        "flip": spec.flip,
+        "weights_from_impostor_std": {k: round(w, 4) for k, w in zip(stats, weights, strict=True)},
+        "weights_in_registry": {m.model_id: m.weight for m in spec.members},
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default="sface")
@@ -64,6 +89,7 @@ def main() -> None:
             "thresholds": table,
             "impostor_mean": float(impostor.mean()),
             "impostor_std": float(impostor.std()),
+            **member_statistics(args.model, vectors[keep], identities[keep]),
         },
     )
 

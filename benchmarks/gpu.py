@@ -31,9 +31,9 @@ def crops(count: int) -> np.ndarray:
     registry = ModelRegistry(settings.resolved_model_cache_dir(), RuntimeOptions(providers=("CPUExecutionProvider",)))
     engine = FaceEngine(settings, registry)
     image = engine.decode(data.astronaut())
-    face = engine.detect_decoded(image).faces[0]
+    face = engine.align(image, engine.find_faces(image)[:1])
     embedder = registry.embedder("sface")
-    base = embedder.crops(image.pixels, [face])  # type: ignore[attr-defined]
+    base = embedder.crops(face)  # type: ignore[attr-defined]
     rng = np.random.default_rng(0)
     return np.clip(base + rng.normal(0, 4, (count, *base.shape[1:])).astype(np.float32), 0, 255)
 
@@ -78,7 +78,7 @@ def main() -> None:
 
 
 def detection(providers: list[str], on_gpu: bool) -> list[dict[str, float]]:
-    """Images/s of YuNet at 640 px: one image per run, then batches of 8 and 32 (``FaceEngine.detect_batch``)."""
+    """Images/s of YuNet at 640 px: one image per run, then batches of 8 and 32 (``FaceEngine.find_faces_batch``)."""
     from skimage import data
 
     from regard.engine import FaceEngine
@@ -90,14 +90,14 @@ def detection(providers: list[str], on_gpu: bool) -> list[dict[str, float]]:
     )
     photo = np.ascontiguousarray(np.tile(data.astronaut(), (2, 3, 1)))  # 1024 x 1536, a camera-sized photo
     images = [engine.decode(photo) for _ in range(256 if on_gpu else 32)]
-    engine.detect_batch(images[:8])  # warm-up
+    engine.find_faces_batch(images[:8])  # warm-up
     out = []
     for size in (1, 8, 32):
         start = time.perf_counter()
         for offset in range(0, len(images), size):
             chunk = images[offset : offset + size]
-            found = engine.detect_batch(chunk) if size > 1 else [engine.detect_decoded(chunk[0])]
-            assert all(d.faces for d in found)
+            found = engine.find_faces_batch(chunk) if size > 1 else [engine.find_faces(chunk[0])]
+            assert all(found)
         seconds = time.perf_counter() - start
         out.append({"batch_size": size, "images": len(images), "images_per_s": round(len(images) / seconds, 1)})
         print(out[-1])

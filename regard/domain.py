@@ -96,12 +96,21 @@ class Detection:
 
 
 @dataclass(frozen=True)
+class AlignedFace:
+    """A detected face and its aligned crop, made once: quality, the embedder and the thumbnail all read this crop."""
+
+    face: DetectedFace
+    crop: np.ndarray = field(repr=False)  # 112 x 112 x 3, uint8, RGB, warped to the ArcFace template
+
+
+@dataclass(frozen=True)
 class EmbeddedFace:
-    """A detected face with its template."""
+    """A detected face with its template, and the aligned crop it was made from."""
 
     face: DetectedFace
     embedding: np.ndarray = field(repr=False)
     model_id: str = ""
+    crop: np.ndarray | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

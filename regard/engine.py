@@ -1,15 +1,23 @@
-"""The pixel pipeline: decode, detect, assess, align and embed.  No storage, no policy."""
+"""The pixel pipeline: decode, detect, align, assess and embed.  No storage, no policy.
+
+Each face is aligned once: the crop travels with it (``AlignedFace``) to the
+quality measures, the embedder and the thumbnail.  Faces are aligned and
+assessed only when they are used (all of them for ``detect`` and ``enroll``,
+the compared or searched ones otherwise).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from regard.backends.registry import ModelRegistry
-from regard.domain import DetectedFace, Detection, EmbeddedFace
+from regard.domain import AlignedFace, DetectedFace, Detection, EmbeddedFace
+from regard.errors import NoFaceError
 from regard.settings import Settings
+from regard.vision.align import align_faces, resize_crop
 from regard.vision.decode import DecodedImage, ImageLimits, ImageSource, decode_image
 from regard.vision.quality import QualityThresholds, assess
 
@@ -25,6 +33,22 @@ def quality_thresholds(settings: Settings) -> QualityThresholds:
     )
 
 
+def scaled_face(face: DetectedFace, factor: float) -> DetectedFace:
+    """A face found on a preview, in the full image's pixel coordinates."""
+    x1, y1, x2, y2 = face.box
+    points = tuple((x * factor, y * factor) for x, y in face.landmarks)
+    return replace(face, box=(x1 * factor, y1 * factor, x2 * factor, y2 * factor), landmarks=points)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class FaceScores:
+    """Faces of two images and the cosine of each compared pair: rows are faces of the first image, largest first."""
+
+    faces_a: list[DetectedFace]
+    faces_b: list[DetectedFace]
+    similarities: np.ndarray  # compared faces of A x compared faces of B (prefixes of faces_a, faces_b)
+
+
 class FaceEngine:
     """Runs the models over images; the service adds storage, search and the call context."""
 
@@ -35,54 +59,97 @@ class FaceEngine:
         self.quality = quality_thresholds(settings)
 
     def decode(self, source: ImageSource) -> DecodedImage:
-        return decode_image(source, self.limits)
+        """Decoded pixels; a large JPEG first at the smallest DCT scale that keeps ``detect_max_px``."""
+        return decode_image(source, self.limits, preview_px=self.settings.detect_max_px)
 
-    def detect_decoded(self, image: DecodedImage, detector_id: str | None = None) -> Detection:
-        """Faces at least ``min_face_px`` wide, largest first, at most ``max_faces``, with quality."""
+    def find_faces(self, image: DecodedImage, detector_id: str | None = None) -> list[DetectedFace]:
+        """Faces at least ``min_face_px`` wide, largest first, at most ``max_faces``; not yet aligned or assessed."""
         settings = self.settings
         detector = self.registry.detector(detector_id or settings.detector)
-        found = detector.detect(image.pixels, settings.detect_min_confidence, settings.detect_max_px)
-        found = [f for f in found if f.size >= settings.min_face_px]
-        found.sort(key=lambda f: f.area, reverse=True)
-        faces = [replace(f, quality=assess(image.pixels, f, self.quality)) for f in found[: settings.max_faces]]
-        return Detection(image=image.info, faces=faces, detector=detector.model_id)
+        pixels, factor = image.for_detection()
+        return self._kept(detector.detect(pixels, settings.detect_min_confidence, settings.detect_max_px), factor)
 
-    def detect_batch(self, images: Sequence[DecodedImage], detector_id: str | None = None) -> list[Detection]:
-        """``detect_decoded`` for several images, in one network run when the detector can batch (YuNet)."""
+    def find_faces_batch(
+        self, images: Sequence[DecodedImage], detector_id: str | None = None
+    ) -> list[list[DetectedFace]]:
+        """``find_faces`` for several images, in one network run when the detector can batch (YuNet on a GPU)."""
         settings = self.settings
         detector = self.registry.detector(detector_id or settings.detector)
         batched = getattr(detector, "detect_batch", None)
         if batched is None:
-            return [self.detect_decoded(image, detector_id) for image in images]
-        out = []
-        for image, found in zip(
-            images,
-            batched([i.pixels for i in images], settings.detect_min_confidence, settings.detect_max_px),
-            strict=True,
-        ):
-            found = sorted((f for f in found if f.size >= settings.min_face_px), key=lambda f: f.area, reverse=True)
-            faces = [replace(f, quality=assess(image.pixels, f, self.quality)) for f in found[: settings.max_faces]]
-            out.append(Detection(image=image.info, faces=faces, detector=detector.model_id))
-        return out
+            return [self.find_faces(image, detector_id) for image in images]
+        views = [image.for_detection() for image in images]
+        found = batched([pixels for pixels, _ in views], settings.detect_min_confidence, settings.detect_max_px)
+        return [self._kept(faces, factor) for faces, (_, factor) in zip(found, views, strict=True)]
+
+    def _kept(self, found: Sequence[DetectedFace], factor: float) -> list[DetectedFace]:
+        """Found faces in the full image's pixels, the large enough ones, largest first, at most ``max_faces``."""
+        faces = [scaled_face(f, factor) for f in found] if factor != 1.0 else list(found)
+        faces = [f for f in faces if f.size >= self.settings.min_face_px]
+        faces.sort(key=lambda f: f.area, reverse=True)
+        return faces[: self.settings.max_faces]
+
+    def align(self, image: DecodedImage, faces: Sequence[DetectedFace]) -> list[AlignedFace]:
+        """Each face aligned once, with its quality measured on that same crop."""
+        return [
+            replace(aligned, face=replace(aligned.face, quality=assess(aligned, self.quality)))
+            for aligned in align_faces(image, faces)
+        ]
+
+    def analyse(self, image: DecodedImage, detector_id: str | None = None) -> list[AlignedFace]:
+        """Every face of the image, aligned and assessed (``detect`` and ``enroll`` report them all)."""
+        return self.align(image, self.find_faces(image, detector_id))
+
+    def detect_decoded(self, image: DecodedImage, detector_id: str | None = None) -> Detection:
+        """Faces at least ``min_face_px`` wide, largest first, at most ``max_faces``, with quality."""
+        faces = [a.face for a in self.analyse(image, detector_id)]
+        return Detection(image=image.info, faces=faces, detector=detector_id or self.settings.detector)
 
     def detect(self, source: ImageSource, detector_id: str | None = None) -> Detection:
         return self.detect_decoded(self.decode(source), detector_id)
 
-    def embed(self, image: DecodedImage, faces: Sequence[DetectedFace], model_id: str) -> list[EmbeddedFace]:
-        """Templates for ``faces`` of ``image`` with embedder ``model_id``."""
+    def embed(
+        self, image: DecodedImage, faces: Sequence[AlignedFace], model_id: str, flip: bool = False
+    ) -> list[EmbeddedFace]:
+        """Templates for ``faces`` of ``image`` with embedder (or profile) ``model_id``, flip-averaged if ``flip``."""
         embedder = self.registry.embedder(model_id)
-        vectors = embedder.embed(image.pixels, faces) if faces else np.zeros((0, embedder.embedding_size), np.float32)
-        return [EmbeddedFace(face=f, embedding=v, model_id=model_id) for f, v in zip(faces, vectors, strict=True)]
+        if not faces:
+            return []
+        vectors = embedder.embed(image, faces, flip=flip)
+        return [
+            EmbeddedFace(face=f.face, embedding=v, model_id=model_id, crop=f.crop)
+            for f, v in zip(faces, vectors, strict=True)
+        ]
 
-    def thumbnail(self, image: DecodedImage, face: DetectedFace) -> bytes:
-        """A small JPEG of the aligned face, for reviewers; kept only when settings allow."""
+    def compare(self, image_a: DecodedImage, image_b: DecodedImage, model_id: str, all_faces: bool) -> FaceScores:
+        """Cosines between the first image's largest face and every face of the second (CompareFaces' choice).
+
+        With ``all_faces``, every face of the first image too.  A face of the
+        second image that is not its largest still counts: the person may stand
+        beside someone else.  Faces not compared are neither aligned nor assessed
+        (no quality).  Raises ``NoFaceError`` naming the image without a face.
+        """
+        sides = []
+        for label, image in (("first", image_a), ("second", image_b)):
+            faces = self.find_faces(image)
+            if not faces:
+                raise NoFaceError(f"no face found in the {label} image")
+            sides.append(faces)
+        faces_a, faces_b = sides
+        used_a = self.embed(image_a, self.align(image_a, faces_a if all_faces else faces_a[:1]), model_id)
+        used_b = self.embed(image_b, self.align(image_b, faces_b), model_id)
+        sims = np.stack([e.embedding for e in used_a]) @ np.stack([e.embedding for e in used_b]).T
+        assessed_a = [e.face for e in used_a] + faces_a[len(used_a) :]
+        return FaceScores(assessed_a, [e.face for e in used_b], sims)
+
+    def thumbnail(self, face: EmbeddedFace | AlignedFace) -> bytes:
+        """A small JPEG of the aligned face (the crop it was embedded from), for reviewers."""
         import io
 
         from PIL import Image
 
-        from regard.vision.align import align_face
-
-        crop = align_face(image.pixels, face.landmarks, self.settings.thumbnail_px)
+        if face.crop is None:
+            raise ValueError("this face carries no aligned crop")
         buffer = io.BytesIO()
-        Image.fromarray(crop).save(buffer, format="JPEG", quality=85)
+        Image.fromarray(resize_crop(face.crop, self.settings.thumbnail_px)).save(buffer, format="JPEG", quality=85)
         return buffer.getvalue()

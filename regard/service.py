@@ -136,7 +136,8 @@ class Regard:
         fmr: float | None = None,
         model: str | None = None,
     ) -> Comparison:
-        """1:1 verification: the largest faces of both images, or every pair when ``all_faces``."""
+        """1:1 verification: the first image's largest face (every face with ``all_faces``) against every face of
+        the second, as Rekognition's CompareFaces does; ``best`` is the decision."""
         return self._faces.compare(image_a, image_b, ctx, all_faces=all_faces, fmr=fmr, model=model)
 
     def compare_faces(self, face_id_a: str, face_id_b: str, ctx: CallContext, fmr: float | None = None) -> Decision:

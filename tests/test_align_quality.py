@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from conftest import LOCAL
 
-from regard.domain import DetectedFace, UnindexedReason
-from regard.vision.align import ARCFACE_TEMPLATE, align_face, umeyama
+from regard.domain import AlignedFace, DetectedFace, UnindexedReason
+from regard.vision.align import ARCFACE_TEMPLATE, align_face, align_faces, umeyama
+from regard.vision.decode import decode_image
 from regard.vision.quality import QualityThresholds, assess, estimate_pose
 
 
@@ -70,14 +71,18 @@ def test_pose_yaw_follows_the_nose() -> None:
 def test_quality_reasons(astronaut: np.ndarray, service) -> None:  # type: ignore[no-untyped-def]
     face = service.detect(astronaut, LOCAL).faces[0]
     limits = QualityThresholds()
-    good = assess(astronaut, face, limits)
+
+    def aligned(image: np.ndarray, detected: DetectedFace = face) -> AlignedFace:
+        return align_faces(decode_image(image), [detected])[0]
+
+    good = assess(aligned(astronaut), limits)
     assert good.reasons == () and good.level.value in ("high", "medium")
-    blurred = assess(cv2.GaussianBlur(astronaut, (0, 0), 5), face, limits)
+    blurred = assess(aligned(cv2.GaussianBlur(astronaut, (0, 0), 5)), limits)
     assert UnindexedReason.LOW_SHARPNESS in blurred.reasons
-    dark = assess((astronaut * 0.08).astype(np.uint8), face, limits)
+    dark = assess(aligned((astronaut * 0.08).astype(np.uint8)), limits)
     assert UnindexedReason.LOW_BRIGHTNESS in dark.reasons
-    weak = assess(astronaut, replace(face, confidence=0.5), limits)
+    weak = assess(aligned(astronaut, replace(face, confidence=0.5)), limits)
     assert UnindexedReason.LOW_CONFIDENCE in weak.reasons
-    small = assess(astronaut, face, QualityThresholds(min_face_px=200))
+    small = assess(aligned(astronaut), QualityThresholds(min_face_px=200))
     assert UnindexedReason.SMALL_BOUNDING_BOX in small.reasons
     assert all(r.value == r.name for r in UnindexedReason)

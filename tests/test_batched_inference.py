@@ -19,18 +19,18 @@ def test_batched_detection_matches_single_images(
     settings = Settings(model_cache_dir=model_cache, onnx_threads=1)
     engine = FaceEngine(settings, ModelRegistry(model_cache, RuntimeOptions(threads=1)))
     images = [engine.decode(x) for x in (astronaut, grid4, cat, np.ascontiguousarray(astronaut[:300, :450]))]
-    batched = engine.detect_batch(images)
+    batched = engine.find_faces_batch(images)
     for image, together in zip(images, batched, strict=True):
-        alone = engine.detect_decoded(image)
-        assert len(together.faces) == len(alone.faces)
-        for a, b in zip(alone.faces, together.faces, strict=True):
+        alone = engine.find_faces(image)
+        assert len(together) == len(alone)
+        for a, b in zip(alone, together, strict=True):
             assert np.allclose(a.box, b.box, atol=0.5) and a.confidence == pytest.approx(b.confidence, abs=1e-3)
-    assert [len(d.faces) for d in batched[:3]] == [1, 4, 0]
+    assert [len(faces) for faces in batched[:3]] == [1, 4, 0]
     # Embedding several faces in one run equals one at a time.
-    faces = batched[1].faces
+    aligned = engine.align(images[1], batched[1])
     registry = ModelRegistry(model_cache, RuntimeOptions(threads=1, batch_size=8))
-    together = registry.embedder("sface").embed(images[1].pixels, faces)
-    alone = np.stack([engine.embed(images[1], [f], "sface")[0].embedding for f in faces])
+    together = registry.embedder("sface").embed(images[1], aligned)
+    alone = np.stack([engine.embed(images[1], [a], "sface")[0].embedding for a in aligned])
     assert np.allclose(together, alone, atol=1e-4)
 
 

@@ -133,6 +133,11 @@ def test_models_list(cli) -> None:  # type: ignore[no-untyped-def]
     models = {m["id"]: m for m in json.loads(result.stdout)}
     assert models["sface"]["installed"] and models["sface"]["thresholds"]["1e-04"] > 0
     assert "Apache-2.0" in models["sface"]["licence"]
+    assert models["accurate"]["members"] == [
+        {"model_id": "sface", "weight": 0.2804},
+        {"model_id": "dlib-resnet", "weight": 0.7196},
+    ]
+    assert "profile: 0.2804 sface + 0.7196 dlib-resnet, flip" in cli("models", "list").stdout
 
 
 def test_demo_walks_through_the_accountable_flow(cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -235,12 +240,14 @@ def test_a_corrupt_single_file_enrollment_is_an_invalid_image(cli, photos: Path)
     assert broken.exit_code == 3 and "corrupt or truncated" in broken.stderr
 
 
-def test_the_packaged_fairness_card_is_the_published_one() -> None:
-    """`regard demo` gates on the card installed with the package; it must be the one docs/fairness publishes."""
+def test_the_packaged_fairness_cards_are_the_published_ones() -> None:
+    """`regard demo` gates on the cards installed with the package; they must be the ones docs/fairness publishes."""
     from importlib import resources
 
-    packaged = resources.files("regard.fairness").joinpath("cards/sface_gender.json").read_bytes()
-    assert packaged == (DOCS / "fairness" / "sface_gender.json").read_bytes()
+    cards = [c for c in resources.files("regard.fairness").joinpath("cards").iterdir() if c.name.endswith(".json")]
+    assert {c.name for c in cards} >= {"accurate_gender.json", "fast_gender.json", "sface_gender.json"}
+    for card in cards:
+        assert card.read_bytes() == (DOCS / "fairness" / card.name).read_bytes(), card.name
 
 
 def test_bad_settings_and_intervals_are_one_line(tmp_path: Path) -> None:

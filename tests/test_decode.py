@@ -165,3 +165,41 @@ def test_a_16_bit_grey_png_face_is_found(astronaut: np.ndarray, service: Regard)
     buffer = io.BytesIO()
     Image.fromarray(_grey16(astronaut)).save(buffer, format="PNG")
     assert len(service.detect(buffer.getvalue(), LOCAL).faces) == 1
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_matches_pillow(astronaut: np.ndarray, orientation: int) -> None:
+    from PIL import ImageOps
+
+    wide = np.ascontiguousarray(astronaut[:200, :300])
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = encode(wide, "JPEG", exif=exif.tobytes(), quality=95)
+    expected = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB"))
+    decoded = decode_image(data).pixels
+    assert decoded.shape == expected.shape
+    assert np.abs(decoded.astype(int) - expected.astype(int)).max() <= 2  # same libjpeg, maybe other IDCT rounding
+
+
+def test_grey_jpeg_and_trailing_bytes(astronaut: np.ndarray) -> None:
+    grey = encode(astronaut[:, :, 0], "JPEG")
+    assert decode_image(grey).pixels.shape == astronaut.shape
+    trailing = encode(astronaut, "JPEG") + b"camera maker notes after the image"
+    assert decode_image(trailing).pixels.shape == astronaut.shape
+
+
+def test_a_large_jpeg_comes_with_a_preview_and_decodes_in_full_on_demand(astronaut: np.ndarray) -> None:
+    import cv2
+
+    large = cv2.resize(astronaut[:256], (2048, 1024), interpolation=cv2.INTER_CUBIC)  # 2048 x 1024
+    exif = Image.Exif()
+    exif[0x0112] = 6  # upright it is 1024 wide, 2048 tall
+    data = encode(large, "JPEG", exif=exif.tobytes(), quality=95)
+    image = decode_image(data, preview_px=640)
+    assert (image.info.width, image.info.height) == (1024, 2048) and not image.decoded_in_full
+    assert image.preview is not None and image.preview.shape == (1024, 512, 3) and image.preview_factor == 2.0
+    assert image.pixels.shape == (2048, 1024, 3) and image.decoded_in_full
+    assert np.array_equal(image.pixels, decode_image(data).pixels)
+    shrunk = cv2.resize(image.pixels, (512, 1024), interpolation=cv2.INTER_AREA)
+    assert np.abs(shrunk.astype(int) - image.preview.astype(int)).mean() < 3  # the DCT's 1/2 scale
+    assert decode_image(encode(astronaut, "JPEG"), preview_px=640).preview is None  # under twice 640: no preview

@@ -20,6 +20,8 @@ def cli(tmp_path: Path, model_cache: Path, monkeypatch: pytest.MonkeyPatch):  # 
     monkeypatch.setenv("REGARD_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("REGARD_MODEL_CACHE_DIR", str(model_cache))
     monkeypatch.setenv("REGARD_ONNX_THREADS", "1")
+    monkeypatch.setenv("REGARD_EMBEDDER", "sface")  # the published cards' model and operating point
+    monkeypatch.setenv("REGARD_DEFAULT_FMR", "1e-4")
     monkeypatch.setenv("COLUMNS", "250")
     runner = CliRunner()
 

@@ -24,6 +24,7 @@ from regard.fairness import (
     audit_embeddings,
     audit_score_file,
     evaluate_gate,
+    load_report,
 )
 from regard.fairness.evaluate import ScoredPairs
 from regard.fairness.runner import identity_groups
@@ -156,7 +157,11 @@ def test_omitted_limits_are_not_checked_and_off_switches_one_off(report: AuditRe
     result = evaluate_gate(report, FairnessPolicy.load(js))
     assert result.rules == [] and result.passed and result.switched_off == ["max_fmr_ratio"]
     # No policy at all: the built-in limits, which this report fails.
-    assert {r.id for r in evaluate_gate(report, DEFAULT_POLICY).rules} == {"fmr_ratio", "fnmr_ratio", "group_fmr"}
+    assert {r.id for r in evaluate_gate(report, DEFAULT_POLICY).rules} == {
+        "fmr_ratio",
+        "fnmr_ratio",
+        "group_fmr_vs_target",
+    }
     assert FairnessPolicy() == FairnessPolicy(max_fmr_ratio=None, max_fnmr_ratio=None, max_group_fmr=None)
 
 
@@ -247,3 +252,14 @@ def test_lfw_manifest_gives_one_group_per_identity() -> None:
         assert len(set(groups.values())) >= 2
     manifest = read_manifest(root / "manifest.csv", root, "identity_gender")
     assert len(manifest.paths) == len(rows) and all(p.is_relative_to(root.resolve()) for p in manifest.paths[:100])
+
+
+def test_the_group_fmr_limit_can_follow_the_operating_point() -> None:
+    """``max_group_fmr_factor`` scales with the audited target FMR: the default profile's card is at 1e-3."""
+    card = load_report(Path(__file__).resolve().parents[1] / "docs" / "fairness" / "accurate_gender.json")
+    assert card.target_fmr == 1e-3
+    strict = evaluate_gate(card, FairnessPolicy(max_group_fmr_factor=2.0))
+    rule = next(r for r in strict.rules if r.id == "group_fmr_vs_target")
+    assert rule.limit == pytest.approx(2e-3) and rule.measured is not None and rule.measured > 2e-3
+    assert not strict.passed and "female" in rule.note
+    assert evaluate_gate(card, FairnessPolicy(max_group_fmr_factor=5.0)).passed

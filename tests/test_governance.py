@@ -158,7 +158,7 @@ def test_every_call_leaves_one_entry_with_hash_not_image(gov: Regard, astronaut:
     digest = hashlib.sha256(data).hexdigest()
     assert all(digest in e.fields["input_sha256"] for e in entries)
     search = entries[-1].fields
-    assert search["model_id"] == "sface" and search["model_version"] and search["threshold"] > 0
+    assert search["model_id"] == "fast" and search["model_version"] and search["threshold"] > 0
     assert search["result"]["candidates"][0]["subject"] == "eileen"
     assert search["actor"] == "op" and search["purpose"] == "door" and search["policy_version"] == "builtin-1"
 
@@ -230,7 +230,8 @@ def test_two_reviewers_release_a_consequential_match(gov: Regard, astronaut: np.
     gov.enroll("members", "eileen", [astronaut], op)
     held = gov.search("members", np.ascontiguousarray(astronaut[:, ::-1]), op)
     assert held.review_case and held.results[0].matches == []
-    assert held.threshold >= gov.model("sface").spec.thresholds["1e-05"] - 1e-9  # policy's min score 99
+    assert held.threshold >= gov.model("fast").spec.thresholds["1e-05"] - 1e-9  # policy's min score 99
+    assert held.fmr == pytest.approx(1e-5, rel=0.05)  # and the result says the false match rate it now stands at
     case = gov.review_case(held.review_case, r1)
     assert case.status == "pending" and case.candidates[0]["subject"] == "eileen"
     assert case.probe_thumbnail and case.model_error_rates["fmr_at_threshold"] <= 1e-5
@@ -341,7 +342,7 @@ def test_accountability_report(gov: Regard, astronaut: np.ndarray, tmp_path: Pat
     assert report.calls_by_operation["door"]["search"] == 1
     assert report.denials_by_rule == {"GOV-PURPOSE-UNDECLARED": 1}
     assert report.consent["records"] == 1 and report.erasures == {"request": 1}
-    assert report.models[0]["model"] == "sface" and report.ledger["intact"]
+    assert report.models[0]["model"] == "fast" and report.ledger["intact"]
     markdown = render_markdown(report)
     assert "## Purposes declared" in markdown and "GOV-PURPOSE-UNDECLARED" in markdown
     page = render_html(report)

@@ -45,7 +45,7 @@ def backend_service(request: pytest.FixtureRequest, tmp_path: Path, model_cache:
         index_backend=backend,
     ) as svc:
         declare_default_purpose(svc, "acme")
-        svc.create_collection("synthetic", CTX)
+        svc.create_collection("synthetic", CTX, model="sface")
         yield svc, backend
 
 

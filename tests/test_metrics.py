@@ -86,3 +86,22 @@ def test_threshold_lookup() -> None:
         threshold_for(THRESHOLDS, 1e-6)
     with pytest.raises(InvalidInputError):
         score_to_similarity(101, THRESHOLDS)
+
+
+def test_balanced_pairs_are_fixed_by_the_seed() -> None:
+    from regard.evaluation.protocol import balanced_pairs, decisions
+
+    identities = [f"p{i // 5}" for i in range(50)]  # 10 people, 5 photos each
+    pairs = balanced_pairs(identities)
+    assert pairs.same.sum() == 10 * 10 and (~pairs.same).sum() == 100  # every genuine pair, as many impostors
+    labels = np.asarray(identities)
+    assert (labels[pairs.a] == labels[pairs.b]).tolist() == pairs.same.tolist()
+    impostors = set(zip(pairs.a[~pairs.same].tolist(), pairs.b[~pairs.same].tolist(), strict=True))
+    assert len(impostors) == 100
+    again = balanced_pairs(identities)
+    assert np.array_equal(again.a, pairs.a) and np.array_equal(again.b, pairs.b)
+    assert balanced_pairs(identities, genuine_per_identity=3).same.sum() == 30
+    scores = np.where(pairs.same, 0.9, 0.1)
+    report = decisions(scores, pairs.same, {"1e-03": 0.5, "1e-04": 0.95})
+    assert report.accuracy_at == {"1e-03": 1.0, "1e-04": 0.5} and report.fnmr_at["1e-04"] == 1.0
+    assert report.best_accuracy == 1.0 and report.eer == 0.0

@@ -62,9 +62,9 @@ def test_sface_templates(service: Regard, astronaut: np.ndarray, cameraman: np.n
     image = decode_image(astronaut)
     mirrored = decode_image(np.ascontiguousarray(astronaut[:, ::-1]))
     other = decode_image(cameraman)
-    a = engine.embed(image, engine.detect_decoded(image).faces, "sface")[0].embedding
-    b = engine.embed(mirrored, engine.detect_decoded(mirrored).faces, "sface")[0].embedding
-    c = engine.embed(other, engine.detect_decoded(other).faces, "sface")[0].embedding
+    a = engine.embed(image, engine.analyse(image), "sface")[0].embedding
+    b = engine.embed(mirrored, engine.analyse(mirrored), "sface")[0].embedding
+    c = engine.embed(other, engine.analyse(other), "sface")[0].embedding
     assert a.shape == (128,) and a.dtype == np.float32
     assert np.linalg.norm(a) == pytest.approx(1, abs=1e-5)
     assert float(a @ b) > 0.8
@@ -74,7 +74,7 @@ def test_sface_templates(service: Regard, astronaut: np.ndarray, cameraman: np.n
 def test_batched_embedding_equals_single(service: Regard, grid4: np.ndarray) -> None:
     engine = service._parts.engine
     image = decode_image(grid4)
-    faces = engine.detect_decoded(image).faces
+    faces = engine.analyse(image)
     together = np.stack([e.embedding for e in engine.embed(image, faces, "sface")])
     alone = np.stack([engine.embed(image, [f], "sface")[0].embedding for f in faces])
     assert np.allclose(together, alone, atol=1e-5)
@@ -82,7 +82,7 @@ def test_batched_embedding_equals_single(service: Regard, grid4: np.ndarray) -> 
 
 def test_dlib_embedder(service: Regard, astronaut: np.ndarray, cameraman: np.ndarray) -> None:
     if importlib.util.find_spec("dlib") is None:
-        pytest.skip("the 'dlib' extra is not installed")
+        pytest.skip("dlib is not installed")
     same = service.compare(
         astronaut, np.ascontiguousarray(astronaut[:, ::-1]), LOCAL, model="dlib-resnet"
     ).best.decision

@@ -29,7 +29,7 @@ def test_compare_same_and_different(service: Regard, astronaut: np.ndarray, came
     assert same.match and same.similarity > 0.8 and same.score > 99
     other = service.compare(astronaut, cameraman, LOCAL).best.decision
     assert not other.match and other.score < 90
-    assert same.threshold == service.model("sface").spec.thresholds["1e-04"]
+    assert same.threshold == service.model("fast").spec.thresholds["1e-03"]  # the default operating point
     strict = service.compare(astronaut, mirrored(astronaut), LOCAL, fmr=1e-5).best.decision
     assert strict.fmr == 1e-5 and strict.threshold > same.threshold
 
@@ -59,7 +59,7 @@ def test_collections_lifecycle(service: Regard) -> None:
     assert page.total == 6 and len(page.items) == 4 and page.next_offset == 4
     assert service.list_collections(LOCAL, offset=4, limit=4).next_offset is None
     info = service.describe_collection("staff", LOCAL)
-    assert (info.model_id, info.description, info.face_count) == ("sface", "door access", 0)
+    assert (info.model_id, info.description, info.face_count) == ("fast", "door access", 0)
     assert service.delete_collection("staff", LOCAL) == 0
     with pytest.raises(NotFoundError):
         service.describe_collection("staff", LOCAL)
@@ -115,7 +115,7 @@ def test_min_score_and_top_k(service: Regard, astronaut: np.ndarray) -> None:
         service.enroll("people", name, [astronaut], LOCAL)
     result = service.search("people", astronaut, LOCAL, top_k=2, min_score=99)
     assert len(result.results[0].matches) == 2
-    assert result.threshold == pytest.approx(service.model("sface").spec.thresholds["1e-05"], abs=1e-6)
+    assert result.threshold == pytest.approx(service.model("fast").spec.thresholds["1e-05"], abs=1e-6)
     with pytest.raises(InvalidInputError):
         service.search("people", astronaut, LOCAL, top_k=0)
 

@@ -32,7 +32,7 @@ def test_one_face_and_readiness(service: Regard, astronaut: np.ndarray) -> None:
     with pytest.raises(NotFoundError):
         service.face("nope", LOCAL)
     ready = service.readiness()
-    assert ready.ready and ready.database and ready.models == {"yunet": True, "sface": True}
+    assert ready.ready and ready.database and ready.models == {"yunet": True, "fast": True}
 
 
 def test_a_collection_says_which_purpose_it_serves(service: Regard) -> None:
@@ -55,7 +55,7 @@ def test_reviewers_read_the_applications_they_decide_and_nothing_else(service: R
 def test_the_shipped_fairness_cards_are_readable_by_every_reader(service: Regard) -> None:
     service.create_tenant("default", LOCAL)
     cards = service.fairness_cards(person(service, "aude", ["auditor"]))
-    assert [(c.system, c.dataset.name) for c in cards] == [("sface", "LFW")]
+    assert [(c.system, c.dataset.name) for c in cards] == [("accurate", "LFW"), ("fast", "LFW"), ("sface", "LFW")]
     assert cards[0].groups and cards[0].det
     with pytest.raises(PermissionDeniedError):
         service.fairness_cards(person(service, "rita", ["reviewer"]))

@@ -61,9 +61,10 @@ def test_lfw_fold_accuracy(service: Regard) -> None:
         path = root / name / f"{name}_{int(number):04d}.jpg"
         if str(path) not in cache:
             image = service._parts.engine.decode(path)
-            faces = service._parts.engine.detect_decoded(image).faces
-            centre = pick_face(faces, image.pixels.shape, "center")
-            cache[str(path)] = service._parts.engine.embed(image, [centre], "sface")[0].embedding
+            faces = service._parts.engine.find_faces(image)
+            centre = pick_face(faces, (image.info.height, image.info.width), "center")
+            aligned = service._parts.engine.align(image, [centre])
+            cache[str(path)] = service._parts.engine.embed(image, aligned, "sface")[0].embedding
         return cache[str(path)]
 
     correct = 0

@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from regard.backends.base import l2_normalise
+from regard.backends.base import ImagePixels, flip_average, l2_normalise
 from regard.backends.runtime import RuntimeOptions, make_session
-from regard.domain import DetectedFace
-from regard.vision.align import align_face
+from regard.domain import AlignedFace
+from regard.vision.align import resize_crop
 
 
 @dataclass(frozen=True)
@@ -38,14 +38,12 @@ class ArcFaceOnnxEmbedder:
         self._input = self._session.get_inputs()[0].name
         self._batch = runtime.effective_batch_size(self._session.get_providers())
 
-    def crops(self, image: np.ndarray, faces: Sequence[DetectedFace]) -> np.ndarray:
-        """Aligned crops as an N x 3 x S x S float32 batch, normalised for the network."""
+    def crops(self, faces: Sequence[AlignedFace]) -> np.ndarray:
+        """The faces' shared aligned crops as an N x 3 x S x S float32 batch, normalised for the network."""
         batch = np.empty((len(faces), 3, self._crop.size, self._crop.size), dtype=np.float32)
         for i, face in enumerate(faces):
-            crop = align_face(image, face.landmarks, self._crop.size)
-            if self._crop.bgr:
-                crop = crop[:, :, ::-1]
-            batch[i] = crop.transpose(2, 0, 1)
+            crop = resize_crop(face.crop, self._crop.size)
+            batch[i] = (crop[:, :, ::-1] if self._crop.bgr else crop).transpose(2, 0, 1)
         if self._crop.mean or self._crop.std != 1.0:
             batch = (batch - self._crop.mean) / self._crop.std
         return batch
@@ -60,7 +58,13 @@ class ArcFaceOnnxEmbedder:
             )
         return l2_normalise(out)
 
-    def embed(self, image: np.ndarray, faces: Sequence[DetectedFace]) -> np.ndarray:
+    def embed(self, image: ImagePixels, faces: Sequence[AlignedFace], flip: bool = False) -> np.ndarray:
+        """Templates from the faces' shared crops; the image itself is not read."""
         if not faces:
             return np.zeros((0, self.embedding_size), dtype=np.float32)
-        return self.embed_crops(self.crops(image, faces))
+        batch = self.crops(faces)
+        if not flip:
+            return self.embed_crops(batch)
+        # Plain and mirrored crops in one run: the mirror is the last axis reversed.
+        both = self.embed_crops(np.concatenate([batch, batch[:, :, :, ::-1]]))
+        return flip_average(both[: len(faces)], both[len(faces) :])

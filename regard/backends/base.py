@@ -7,7 +7,7 @@ from typing import Protocol
 
 import numpy as np
 
-from regard.domain import DetectedFace
+from regard.domain import AlignedFace, DetectedFace
 
 
 class Detector(Protocol):
@@ -21,13 +21,31 @@ class Detector(Protocol):
         ...
 
 
+class ImagePixels(Protocol):
+    """A decoded image; reading ``pixels`` may decode a large JPEG in full (vision.decode.DecodedImage)."""
+
+    @property
+    def pixels(self) -> np.ndarray: ...
+
+
 class Embedder(Protocol):
     model_id: str
     embedding_size: int
 
-    def embed(self, image: np.ndarray, faces: Sequence[DetectedFace]) -> np.ndarray:
-        """L2-normalised float32 templates, one row per face, for faces of an RGB uint8 image."""
+    def embed(self, image: ImagePixels, faces: Sequence[AlignedFace], flip: bool = False) -> np.ndarray:
+        """L2-normalised float32 templates, one row per face, for faces of an RGB uint8 image.
+
+        ``faces`` carry the shared aligned crop; an embedder with its own
+        alignment (dlib) reads the image's pixels and the faces' boxes instead.
+        With ``flip`` each template is the normalised sum of the face's and its
+        mirror image's (flip averaging).
+        """
         ...
+
+
+def flip_average(plain: np.ndarray, mirrored: np.ndarray) -> np.ndarray:
+    """Flip averaging: the normalised sum of each face's template and its mirror image's."""
+    return l2_normalise(np.asarray(plain, dtype=np.float32) + np.asarray(mirrored, dtype=np.float32))
 
 
 def l2_normalise(vectors: np.ndarray) -> np.ndarray:

@@ -53,7 +53,7 @@ class ModelRegistry:
             if spec.id not in self._specs or not self._specs[spec.id].builtin:
                 self._specs[spec.id] = spec
         self._loaded: dict[str, Detector | Embedder] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a profile loads its members while holding it
 
     def specs(self) -> list[ModelSpec]:
         self._refresh()
@@ -74,14 +74,24 @@ class ModelRegistry:
 
     def available(self, model_id: str) -> bool:
         """Whether the model's weights (and runtime) are installed, without loading it."""
+        return self.missing(model_id) is None
+
+    def missing(self, model_id: str) -> str | None:
+        """Why the model cannot load (a profile: which member is absent), or None when it can."""
         spec = self.spec(model_id)
+        if spec.is_profile:
+            for member in spec.members:
+                reason = self.missing(member.model_id)
+                if reason:
+                    return f"profile '{spec.id}' needs '{member.model_id}': {reason}"
+            return None
         if spec.runtime == "dlib" and importlib.util.find_spec("dlib") is None:
-            return False
+            return "the dlib runtime is not installed (pip install dlib-bin face-recognition-models)"
         try:
             self.weight_path(spec)
-        except ModelUnavailableError:
-            return False
-        return True
+        except ModelUnavailableError as exc:
+            return f"{exc} (pip install dlib-bin face-recognition-models)" if spec.runtime == "dlib" else str(exc)
+        return None
 
     def weight_path(self, spec: ModelSpec, file: str | None = None) -> Path:
         name = file or spec.file
@@ -137,6 +147,8 @@ class ModelRegistry:
         return path
 
     def _load(self, spec: ModelSpec) -> Detector | Embedder:
+        if spec.is_profile:
+            return self._load_profile(spec)
         path = self._checked_weights(spec)
         if spec.runtime == "dlib":
             from regard.backends.dlib_resnet import DlibResNetEmbedder
@@ -158,6 +170,15 @@ class ModelRegistry:
             prepared = prepared_model_path(path, self._cache_dir, PrepareOptions(), spec.sha256 or None)
             return ArcFaceOnnxEmbedder(prepared, spec.id, spec.embedding_size, spec.crop or CropFormat(), self._runtime)
         raise ModelUnavailableError(f"model '{spec.id}': no {spec.runtime} runtime for a {spec.kind}")
+
+    def _load_profile(self, spec: ModelSpec) -> Embedder:
+        from regard.backends.fusion import FusionEmbedder
+
+        reason = self.missing(spec.id)
+        if reason:
+            raise ModelUnavailableError(f"{reason}; choose another profile (e.g. 'fast') or install the member")
+        members = [(self.embedder(m.model_id), m.weight) for m in spec.members]
+        return FusionEmbedder(spec.id, members, spec.flip)
 
 
 def user_embedder_spec(

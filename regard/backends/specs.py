@@ -2,16 +2,29 @@
 
 Thresholds are cosine similarities at the given false match rate, measured
 with ``benchmarks/calibrate.py`` on LFW impostor pairs (see docs/models.md).
+Profiles (``fast``, ``accurate``) are embedders too: a fixed composition of
+member embedders with their own version, digest and calibrated thresholds
+(docs/profiles.md).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Literal
 
 from regard.backends.arcface_onnx import CropFormat
 
 ModelKind = Literal["detector", "embedder"]
+
+
+@dataclass(frozen=True)
+class ProfileMember:
+    """One embedder of a profile and its weight in the fused cosine (weights sum to 1)."""
+
+    model_id: str
+    weight: float
 
 
 @dataclass(frozen=True)
@@ -27,10 +40,16 @@ class ModelSpec:
     thresholds: dict[str, float] = field(default_factory=dict)
     calibration: str = ""
     crop: CropFormat | None = None
-    runtime: Literal["yunet", "centerface", "arcface-onnx", "dlib"] = "arcface-onnx"
+    runtime: Literal["yunet", "centerface", "arcface-onnx", "dlib", "profile"] = "arcface-onnx"
     builtin: bool = True
     extra_files: tuple[str, ...] = ()  # further files the runtime needs (dlib's landmark predictor)
     measured: dict[str, float] = field(default_factory=dict)  # accuracy figures shown to reviewers
+    members: tuple[ProfileMember, ...] = ()  # a profile's embedders (runtime "profile"); no weights of its own
+    flip: bool = False  # a profile averages each member over the face and its mirror image
+
+    @property
+    def is_profile(self) -> bool:
+        return self.runtime == "profile"
 
 
 YUNET = ModelSpec(
@@ -66,7 +85,7 @@ SFACE = ModelSpec(
     embedding_size=128,
     thresholds={"1e-01": 0.2013, "1e-02": 0.2943, "1e-03": 0.3631, "1e-04": 0.4244, "1e-05": 0.4910},
     calibration="LFW deep-funneled, 87,307,271 impostor pairs (all 13,233 images), benchmarks/calibrate.py",
-    measured={"lfw_accuracy": 0.99417, "lfw_tar_at_fmr_1e-3": 0.989, "lfw_eer": 0.00733, "celeba_wild_eer": 0.07315},
+    measured={"lfw_accuracy": 0.99417, "lfw_tar_at_fmr_1e-3": 0.989, "lfw_eer": 0.00733, "celeba_wild_eer": 0.06685},
     crop=CropFormat(size=112, bgr=False),
 )
 
@@ -86,4 +105,69 @@ DLIB_RESNET = ModelSpec(
     extra_files=("models/shape_predictor_5_face_landmarks.dat",),
 )
 
-BUILTIN_MODELS = (YUNET, CENTERFACE, SFACE, DLIB_RESNET)
+
+def profile_spec(
+    profile_id: str,
+    version: str,
+    members: tuple[tuple[ModelSpec, float], ...],
+    flip: bool,
+    thresholds: dict[str, float],
+    measured: dict[str, float],
+) -> ModelSpec:
+    """A profile's registry entry; licences, size and digest follow from its members.
+
+    The digest covers each member's weights (sha256), the weights of the
+    fusion and the flip, so any change to the composition changes it.
+    """
+    composition = {
+        "members": [[m.id, m.version, m.sha256, weight] for m, weight in members],
+        "flip": flip,
+    }
+    return ModelSpec(
+        id=profile_id,
+        version=version,
+        kind="embedder",
+        licence="; ".join(f"{m.id}: {m.licence}" for m, _ in members),
+        source_package=" + ".join(dict.fromkeys(m.source_package for m, _ in members)),
+        file="",
+        sha256=hashlib.sha256(json.dumps(composition, sort_keys=True).encode()).hexdigest(),
+        embedding_size=sum(m.embedding_size for m, _ in members),
+        thresholds=thresholds,
+        calibration=(
+            "LFW deep-funneled, 87,307,271 impostor pairs (all 13,233 images),"
+            f" benchmarks/calibrate.py --model {profile_id}"
+        ),
+        runtime="profile",
+        measured=measured,
+        members=tuple(ProfileMember(m.id, weight) for m, weight in members),
+        flip=flip,
+    )
+
+
+FAST = profile_spec(
+    "fast",
+    "1",
+    ((SFACE, 1.0),),
+    flip=False,
+    thresholds=dict(SFACE.thresholds),
+    measured={**SFACE.measured, "celeba_wild_compare_accuracy_at_fmr_1e-3": 0.94708},
+)
+
+# Weights: each member's cosine divided by its impostor std on LFW (flip-averaged templates: SFace
+# 0.0890, dlib 0.0347), i.e. score-level fusion of standardised cosines (benchmarks/calibrate.py).
+ACCURATE = profile_spec(
+    "accurate",
+    "1",
+    ((SFACE, 0.2804), (DLIB_RESNET, 0.7196)),
+    flip=True,
+    thresholds={"1e-01": 0.6801, "1e-02": 0.7229, "1e-03": 0.7535, "1e-04": 0.7789, "1e-05": 0.8031},
+    measured={
+        "lfw_accuracy": 0.9965,
+        "lfw_tar_at_fmr_1e-3": 0.99367,
+        "lfw_eer": 0.00433,
+        "celeba_wild_eer": 0.04907,
+        "celeba_wild_compare_accuracy_at_fmr_1e-3": 0.95542,
+    },
+)
+
+BUILTIN_MODELS = (YUNET, CENTERFACE, SFACE, DLIB_RESNET, FAST, ACCURATE)

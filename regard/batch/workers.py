@@ -93,19 +93,20 @@ class EmbedWorker:
                 decoded.append((item, self._engine.decode(item.path)))
             except RegardError as exc:
                 outcomes[item.item_id] = ItemOutcome(item.item_id, "skipped", f"{exc.code}: {exc}")
-        detections = self._engine.detect_batch([image for _, image in decoded])
+        found = self._engine.find_faces_batch([image for _, image in decoded])
         picked = []
-        for (item, image), detection in zip(decoded, detections, strict=True):
-            if not detection.faces:
+        for (item, image), faces in zip(decoded, found, strict=True):
+            if not faces:
                 outcomes[item.item_id] = ItemOutcome(item.item_id, "skipped", "no face found")
             else:
-                picked.append((item, image, pick_face(detection.faces, image.pixels.shape, self._pick)))  # type: ignore[arg-type]
+                face = pick_face(faces, (image.info.height, image.info.width), self._pick)  # type: ignore[arg-type]
+                picked.append((item, self._engine.align(image, [face])[0]))
         embedder: Any = self._engine.registry.embedder(self._model_id)
-        if picked and hasattr(embedder, "crops"):
-            vectors = embedder.embed_crops(np.concatenate([embedder.crops(i.pixels, [f]) for _, i, f in picked]))
+        if picked and hasattr(embedder, "embed_crops"):  # every face's crop in one run: batches on a GPU
+            vectors = embedder.embed_crops(embedder.crops([aligned for _, aligned in picked]))
         else:
-            vectors = [self._engine.embed(i, [f], self._model_id)[0].embedding for _, i, f in picked]
-        for (item, _, _), vector in zip(picked, vectors, strict=True):
+            vectors = [embedder.embed(None, [aligned])[0] for _, aligned in picked]
+        for (item, _), vector in zip(picked, vectors, strict=True):
             data = np.asarray(vector, dtype="<f4").tobytes()
             outcomes[item.item_id] = ItemOutcome(item.item_id, "done", faces=1, vector=data)
         return [outcomes[item.item_id] for item in items]

@@ -28,7 +28,7 @@ def list_models(ctx: typer.Context, json_out: bool = typer.Option(False, "--json
     rows = [
         [
             m.spec.id,
-            m.spec.kind,
+            _kind(m.spec),
             m.spec.version,
             m.spec.licence,
             m.spec.source_package or "(user file)",
@@ -39,6 +39,13 @@ def list_models(ctx: typer.Context, json_out: bool = typer.Option(False, "--json
         for m in infos
     ]
     table("models", ["id", "kind", "version", "licence", "from", "dim", "cosine thresholds by FMR", "installed"], rows)
+
+
+def _kind(spec: ModelSpec) -> str:
+    if not spec.is_profile:
+        return spec.kind
+    members = " + ".join(f"{m.weight:g} {m.model_id}" for m in spec.members)
+    return f"profile: {members}{', flip' if spec.flip else ''}"
 
 
 def _public(spec: ModelSpec) -> dict[str, Any]:

@@ -198,21 +198,28 @@ def fairness_gate(service: Regard, ctx: CallContext) -> None:
         "9. The fairness gate",
         "A model is activated only on a trusted audit of its error rates per group that meets the policy's limits.",
     )
-    card = resources.files("regard.fairness").joinpath("cards/sface_gender.json").read_bytes()
+    cards = resources.files("regard.fairness").joinpath("cards")
+    model = (
+        service.settings.embedder
+        if cards.joinpath(f"{service.settings.embedder}_gender.json").is_file()
+        else "accurate"
+    )
+    card = cards.joinpath(f"{model}_gender.json").read_bytes()
+    fmr = parse_report(card).target_fmr  # the operating point the card audits
     try:
-        service.activate_model("sface", ctx, signed_report=card)
+        service.activate_model(model, ctx, signed_report=card, fmr=fmr)
     except PolicyDeniedError as exc:
-        did(f"the shipped LFW card, unsigned, cannot activate 'sface': {exc.reason}")
+        did(f"the shipped LFW card of '{model}', unsigned, cannot activate it: {exc.reason}")
     auditor = KeySigner.generate()  # an outside lab's key, for the demo, forgotten after it
     lab = f"demo-lab-{auditor.key_id[:8]}"  # a new lab each run: an auditor's name is never reused
     service.register_auditor(lab, auditor.public_key_hex, ctx, description="an outside lab, for the demo")
     signed = sign_report(parse_report(card), auditor, lab).to_json().encode()
     did(f"the tenant registers an outside auditor, '{lab}' (key {auditor.key_id}), who signs that card")
     try:
-        summary = service.activate_model("sface", ctx, signed_report=signed)
+        summary = service.activate_model(model, ctx, signed_report=signed, fmr=fmr)
     except PolicyDeniedError as exc:
         did(f"signed, the card is judged on its numbers, and refused: {exc.reason} [rule {exc.rule_id}]")
         did("a tenant states other limits in its policy (fairness_gate.limits); every activation is recorded")
     else:
-        did(f"'sface' activated under this tenant's policy: {summary['gate']}")
+        did(f"'{model}' activated under this tenant's policy: {summary['gate']}")
     service.revoke_auditor(lab, ctx)

@@ -76,11 +76,11 @@ def pick_face(faces: Sequence[DetectedFace], shape: tuple[int, ...], pick: FaceP
     return min(faces, key=distance)
 
 
-def _embed_one(args: tuple[str, str, FacePick]) -> tuple[str, np.ndarray | None]:
+def _embed_one(args: tuple[str, str, FacePick, bool]) -> tuple[str, np.ndarray | None]:
     """The image's sha256 and the embedding of its chosen face (None: unreadable, undecodable or no face)."""
     from regard.errors import RegardError
 
-    path, model_id, pick = args
+    path, model_id, pick, flip = args
     engine = _worker_state["engine"]
     try:
         data = Path(path).read_bytes()
@@ -89,13 +89,13 @@ def _embed_one(args: tuple[str, str, FacePick]) -> tuple[str, np.ndarray | None]
     digest = hashlib.sha256(data).hexdigest()
     try:
         image = engine.decode(data)
-        faces = engine.detect_decoded(image).faces
+        faces = engine.find_faces(image)
     except RegardError:
         return digest, None
     if not faces:
         return digest, None
-    face = pick_face(faces, image.pixels.shape, pick)
-    return digest, np.asarray(engine.embed(image, [face], model_id)[0].embedding)
+    face = pick_face(faces, (image.info.height, image.info.width), pick)
+    return digest, np.asarray(engine.embed(image, engine.align(image, [face]), model_id, flip)[0].embedding)
 
 
 def embed_paths(
@@ -106,6 +106,7 @@ def embed_paths(
     pick: FacePick = "largest",
     progress: ProgressCallback | None = None,
     user_models: list[dict[str, Any]] | None = None,
+    flip: bool = False,
 ) -> EmbeddedSet:
     """Embed one face per image with ``processes`` single-threaded workers (0: one per core).
 
@@ -114,7 +115,7 @@ def embed_paths(
     """
     processes = processes or os.cpu_count() or 1
     kwargs = {"onnx_threads": 1, **settings_kwargs}
-    jobs = [(str(p), model_id, pick) for p in paths]
+    jobs = [(str(p), model_id, pick, flip) for p in paths]
     results: list[tuple[str, np.ndarray | None]] = []
 
     def collect(outcomes: Iterable[tuple[str, np.ndarray | None]]) -> None:
@@ -136,3 +137,28 @@ def embed_paths(
         if r is not None:
             vectors[i], found[i] = r, True
     return EmbeddedSet(vectors, found, [digest for digest, _ in results])
+
+
+def _embed_every(args: tuple[str, str, bool]) -> np.ndarray:
+    from regard.errors import RegardError
+
+    path, model_id, flip = args
+    engine = _worker_state["engine"]
+    try:
+        image = engine.decode(path)
+        faces = engine.align(image, engine.find_faces(image))
+    except RegardError:
+        return np.zeros((0, 0), np.float32)
+    return np.stack([e.embedding for e in engine.embed(image, faces, model_id, flip)]) if faces else np.zeros((0, 0))
+
+
+def embed_every_face(
+    paths: Sequence[Path], model_id: str, settings_kwargs: dict[str, Any], processes: int = 0, flip: bool = False
+) -> list[np.ndarray]:
+    """Templates of every face of each image (faces x d, largest first; 0 rows when none), in parallel."""
+    processes = processes or os.cpu_count() or 1
+    jobs = [(str(p), model_id, flip) for p in paths]
+    with ProcessPoolExecutor(
+        processes, initializer=_init_worker, initargs=({"onnx_threads": 1, **settings_kwargs},)
+    ) as pool:
+        return list(pool.map(_embed_every, jobs, chunksize=8))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from regard.evaluation.metrics import equal_error_rate, kfold_accuracy, tar_at_fmr
+from regard.evaluation.metrics import best_accuracy_threshold, equal_error_rate, kfold_accuracy, tar_at_fmr
 
 
 @dataclass(frozen=True)
@@ -91,4 +91,66 @@ def verify(vectors: np.ndarray, found: np.ndarray, pairs: Pairs) -> Verification
         eer=eer,
         eer_threshold=eer_thr,
         images_without_face=int((~found[used]).sum()),
+    )
+
+
+def balanced_pairs(identities: Sequence[str], genuine_per_identity: int = 0, seed: int = 0) -> Pairs:
+    """Genuine pairs within each identity (all, or ``genuine_per_identity`` drawn per identity) and as many
+    impostor pairs of images of two different identities, drawn uniformly without repeats; one fold.
+
+    Fixed by ``seed``: the in-the-wild 1:1 protocol (docs/benchmarks.md).
+    """
+    rng = np.random.default_rng(seed)
+    by_id: dict[str, list[int]] = defaultdict(list)
+    for i, ident in enumerate(identities):
+        by_id[ident].append(i)
+    genuine: list[tuple[int, int]] = []
+    for name in sorted(by_id):
+        imgs = by_id[name]
+        combos = [(imgs[i], imgs[j]) for i in range(len(imgs)) for j in range(i + 1, len(imgs))]
+        if 0 < genuine_per_identity < len(combos):
+            combos = [combos[k] for k in sorted(rng.choice(len(combos), genuine_per_identity, replace=False))]
+        genuine += combos
+    labels = np.asarray(identities)
+    impostor: set[tuple[int, int]] = set()
+    while len(impostor) < len(genuine):
+        a, b = (int(v) for v in rng.integers(len(labels), size=2))
+        if labels[a] != labels[b]:
+            impostor.add((min(a, b), max(a, b)))
+    pairs = genuine + sorted(impostor)
+    same = np.asarray([True] * len(genuine) + [False] * len(impostor))
+    return Pairs(np.asarray([p[0] for p in pairs]), np.asarray([p[1] for p in pairs]), same, np.zeros(len(pairs), int))
+
+
+@dataclass(frozen=True)
+class DecisionReport:
+    """How often 1:1 decisions are right on balanced pairs, at calibrated operating points and at the best threshold."""
+
+    pairs: int
+    genuine: int
+    impostor: int
+    accuracy_at: dict[str, float]  # FMR key ("1e-03") -> share of pairs decided correctly at that threshold
+    fnmr_at: dict[str, float]
+    fmr_at: dict[str, float]
+    best_accuracy: float  # at the threshold that suits these pairs best (an upper bound, chosen on the test pairs)
+    best_threshold: float
+    eer: float
+    tar_at_fmr_1e3: float
+
+
+def decisions(similarity: np.ndarray, same: np.ndarray, thresholds: dict[str, float]) -> DecisionReport:
+    """Score decisions on pairs; a pair where a face was missing carries similarity -1 (a non-match)."""
+    genuine, impostor = similarity[same], similarity[~same]
+    best = best_accuracy_threshold(similarity, same)
+    return DecisionReport(
+        pairs=int(similarity.size),
+        genuine=int(genuine.size),
+        impostor=int(impostor.size),
+        accuracy_at={k: float(np.mean((similarity >= t) == same)) for k, t in thresholds.items()},
+        fnmr_at={k: float(np.mean(genuine < t)) for k, t in thresholds.items()},
+        fmr_at={k: float(np.mean(impostor >= t)) for k, t in thresholds.items()},
+        best_accuracy=float(np.mean((similarity >= best) == same)),
+        best_threshold=best,
+        eer=equal_error_rate(genuine, impostor)[0],
+        tar_at_fmr_1e3=tar_at_fmr(genuine, impostor, 1e-3)[0],
     )

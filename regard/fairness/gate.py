@@ -8,6 +8,7 @@ lists it as switched off.  With no policy at all, :data:`DEFAULT_POLICY` applies
     max_fmr_ratio = 2.0      # FMR max/min over groups
     max_fnmr_ratio = 1.5     # FNMR max/min over groups
     max_group_fmr = "off"    # switched off, and shown so
+    max_group_fmr_factor = 2 # every group's FMR at most twice the target FMR of the audited operating point
 
 Every rule looks only at groups with enough samples (see :class:`regard.fairness.metrics.AdequacyRule`); the
 flagged groups are listed in the result, and ``max_flagged_groups`` can refuse a report that has too many.  A
@@ -37,6 +38,7 @@ class FairnessPolicy:
     max_fmr_ratio: float | None = None
     max_fnmr_ratio: float | None = None
     max_group_fmr: float | None = None
+    max_group_fmr_factor: float | None = None  # each group's FMR <= this times the report's target FMR
     max_fmr_geomean_ratio: float | None = None
     max_fnmr_geomean_ratio: float | None = None
     max_group_fnmr: float | None = None
@@ -83,8 +85,9 @@ class FairnessPolicy:
         return cls.from_mapping(data, str(path))
 
 
-# The gate with no policy given: the differentials NIST FRVT Part 8 summarises, and the group FMR at the target.
-DEFAULT_POLICY = FairnessPolicy(max_fmr_ratio=2.0, max_fnmr_ratio=1.5, max_group_fmr=1e-4)
+# The gate with no policy given: the differentials NIST FRVT Part 8 summarises, and every group's FMR at most the
+# target the operating point was calibrated for (whatever that point is: 1e-3 for the default profile).
+DEFAULT_POLICY = FairnessPolicy(max_fmr_ratio=2.0, max_fnmr_ratio=1.5, max_group_fmr_factor=1.0)
 
 
 @dataclass(frozen=True)
@@ -129,8 +132,10 @@ def evaluate_gate(report: AuditReport, policy: FairnessPolicy) -> GateResult:
         ok = d.fdr is not None and d.fdr >= policy.min_fdr
         note = "" if d.fdr is not None else "cannot be measured: fewer than two groups with enough samples"
         rules.append(RuleResult("fdr", f"FDR >= {policy.min_fdr:g}", d.fdr, policy.min_fdr, ok, note))
+    relative = policy.max_group_fmr_factor * report.target_fmr if policy.max_group_fmr_factor is not None else None
     for rule_id, rate, limit in (
         ("group_fmr", "fmr", policy.max_group_fmr),
+        ("group_fmr_vs_target", "fmr", relative),
         ("group_fnmr", "fnmr", policy.max_group_fnmr),
     ):
         if limit is None:

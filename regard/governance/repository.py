@@ -90,6 +90,7 @@ _PURPOSE = select(PurposeRow.__table__).where(
 _POLICY_TEXT = (
     select(PolicyRow.document).where(PolicyRow.tenant == bindparam("tenant")).order_by(PolicyRow.id.desc()).limit(1)
 )
+_KEY = select(ApiKeyRow.__table__).where(ApiKeyRow.id == bindparam("id"))
 _APPROVED = select(ApplicationRow.__table__).where(
     ApplicationRow.tenant == bindparam("tenant"), ApplicationRow.status == "approved"
 )
@@ -131,7 +132,7 @@ def _purpose(row: Any) -> Purpose:
     )
 
 
-def _owner(row: ApiKeyRow) -> str:
+def _owner(row: Any) -> str:
     return row.owner or f"key:{row.id}"
 
 
@@ -240,8 +241,8 @@ class Governance:
         if parsed is None:
             raise AuthenticationError("malformed API key")
         key_id, secret = parsed
-        with self.tx() as s:
-            row = s.get(ApiKeyRow, key_id)
+        with self._engine.connect() as conn:  # every API request comes here: one prebuilt read, no ORM session
+            row = conn.execute(_KEY, {"id": key_id}).first()
         now = utcnow()
         if row is None or not keys.matches(secret, row.secret_hash):
             raise AuthenticationError("unknown API key")

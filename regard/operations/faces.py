@@ -11,14 +11,14 @@ from typing import Any
 import numpy as np
 from sqlalchemy.exc import IntegrityError
 
-from regard.backends.calibration import score_to_similarity, similarity_to_score, threshold_for
+from regard.backends.calibration import fmr_at, score_to_similarity, similarity_to_score, threshold_for
 from regard.backends.specs import ModelSpec
 from regard.context import CallContext
 from regard.domain import (
+    AlignedFace,
     ComparePair,
     Comparison,
     Decision,
-    DetectedFace,
     Detection,
     EmbeddedFace,
     EnrollResult,
@@ -47,6 +47,12 @@ def _label(source: ImageSource, position: int) -> str:
     return str(source) if isinstance(source, str | Path) else f"image #{position + 1}"
 
 
+def effective_fmr(threshold: float, spec: ModelSpec, requested: float) -> float:
+    """The calibrated false match rate at ``threshold`` (a score-based bar), never looser than ``requested``."""
+    measured = fmr_at(threshold, spec.thresholds)
+    return min(requested, float(f"{measured:.2g}")) if measured is not None else requested
+
+
 def check_top_k(top_k: int) -> None:
     if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= 1000:
         raise InvalidInputError(f"top_k must be an integer within 1..1000, got {top_k!r}")
@@ -61,8 +67,10 @@ class FaceOperations:
     def _decision(self, spec: ModelSpec, similarity: float, fmr: float | None, min_score: float | None) -> Decision:
         fmr = fmr or self._p.settings.default_fmr
         threshold = threshold_for(spec.thresholds, fmr, spec.id)
-        if min_score is not None:  # a policy's minimum score can only raise the bar
-            threshold = max(threshold, score_to_similarity(min_score, spec.thresholds))
+        if min_score is not None and score_to_similarity(min_score, spec.thresholds) > threshold:
+            # A policy's minimum score can only raise the bar; the decision states the FMR it now stands at.
+            threshold = score_to_similarity(min_score, spec.thresholds)
+            fmr = effective_fmr(threshold, spec, fmr)
         score = float(similarity_to_score(similarity, spec.thresholds))
         return Decision(similarity, round(score, 2), threshold, fmr, similarity >= threshold)
 
@@ -95,22 +103,16 @@ class FaceOperations:
     ) -> Comparison:
         spec = self._p.registry.spec(model or self._p.settings.embedder)
         decision = self._guard.check(ctx, Operation.COMPARE, model_id=spec.id)
-        sides, hashes = [], []
-        for label, source in (("first", image_a), ("second", image_b)):
-            decoded = self._decode(ctx, source)
-            hashes.append(decoded.info.sha256)
-            faces = self._engine.detect_decoded(decoded).faces
-            if not faces:
-                raise NoFaceError(f"no face found in the {label} image")
-            sides.append((faces, self._engine.embed(decoded, faces if all_faces else faces[:1], spec.id)))
-        (faces_a, emb_a), (faces_b, emb_b) = sides
-        sims = np.stack([e.embedding for e in emb_a]) @ np.stack([e.embedding for e in emb_b]).T
+        decoded = [self._decode(ctx, image_a), self._decode(ctx, image_b)]
+        hashes = [d.info.sha256 for d in decoded]
+        scored = self._engine.compare(decoded[0], decoded[1], spec.id, all_faces)
+        sims = scored.similarities
         pairs = [
             ComparePair(i, j, self._decision(spec, float(sims[i, j]), fmr, decision.min_score))
             for i in range(sims.shape[0])
             for j in range(sims.shape[1])
         ]
-        result = Comparison(faces_a=faces_a, faces_b=faces_b, pairs=pairs, model_id=spec.id)
+        result = Comparison(faces_a=scored.faces_a, faces_b=scored.faces_b, pairs=pairs, model_id=spec.id)
         best = result.best.decision
         self._guard.record(
             ctx,
@@ -245,10 +247,10 @@ class FaceOperations:
 
     def _enrollable(
         self, image: DecodedImage, max_faces: int, label: str
-    ) -> tuple[list[DetectedFace], list[UnindexedFace]]:
-        faces = self._engine.detect_decoded(image).faces
+    ) -> tuple[list[AlignedFace], list[UnindexedFace]]:
         usable, rejected = [], []
-        for rank, face in enumerate(faces):
+        for rank, aligned in enumerate(self._engine.analyse(image)):
+            face = aligned.face
             assert face.quality is not None
             reasons = face.quality.reasons
             if rank >= max_faces:
@@ -256,10 +258,10 @@ class FaceOperations:
             if reasons:
                 rejected.append(UnindexedFace(face, reasons, label))
             else:
-                usable.append(face)
+                usable.append(aligned)
         return usable, rejected
 
-    def _new_faces(self, image: DecodedImage, faces: list[DetectedFace], model_id: str) -> list[NewFace]:
+    def _new_faces(self, image: DecodedImage, faces: list[AlignedFace], model_id: str) -> list[NewFace]:
         out = []
         for embedded in self._engine.embed(image, faces, model_id):
             face = embedded.face
@@ -267,7 +269,7 @@ class FaceOperations:
             quality = asdict(face.quality)
             quality["level"] = face.quality.level.value
             quality["reasons"] = [r.value for r in face.quality.reasons]
-            thumb = self._engine.thumbnail(image, face) if self._p.settings.store_thumbnails else None
+            thumb = self._engine.thumbnail(embedded) if self._p.settings.store_thumbnails else None
             out.append(
                 NewFace(embedded.embedding, model_id, face.box, face.confidence, quality, image.info.sha256, thumb)
             )
@@ -303,8 +305,12 @@ class FaceOperations:
             if min_score is not None
             else threshold_for(spec.thresholds, fmr, spec.id)
         )
-        if policy.min_score is not None:  # a policy's minimum score can only raise the bar
-            threshold = max(threshold, score_to_similarity(policy.min_score, spec.thresholds))
+        if min_score is not None:
+            fmr = effective_fmr(threshold, spec, fmr)
+        if policy.min_score is not None and score_to_similarity(policy.min_score, spec.thresholds) > threshold:
+            # A policy's minimum score can only raise the bar; the result states the FMR it now stands at.
+            threshold = score_to_similarity(policy.min_score, spec.thresholds)
+            fmr = effective_fmr(threshold, spec, fmr)
         return threshold, fmr
 
     def _matches(
@@ -351,7 +357,7 @@ class FaceOperations:
         # Decide before touching the pixels; a search of several faces at once is decided again on their count.
         decision = self._guard.check(ctx, Operation.SEARCH, ref, source=source)
         decoded = self._decode(ctx, image)
-        faces = self._engine.detect_decoded(decoded).faces
+        faces = self._engine.find_faces(decoded)
         probes = faces if all_faces else faces[:1]
         if len(probes) > 1:
             decision = self._guard.check(
@@ -361,7 +367,7 @@ class FaceOperations:
             raise NoFaceError("no face found in the probe image")
         spec = self._p.registry.spec(ref.model_id)
         threshold, fmr = self._search_threshold(spec, fmr, min_score, decision)
-        embedded = self._engine.embed(decoded, probes, spec.id)
+        embedded = self._engine.embed(decoded, self._engine.align(decoded, probes), spec.id)
         matches = self._matches(ref, spec, np.stack([p.embedding for p in embedded]), top_k, threshold)
         results = [FaceSearchResult(p.face, m) for p, m in zip(embedded, matches, strict=True)]
         result = SearchResult(ref.name, spec.id, threshold, fmr, results)
@@ -392,7 +398,7 @@ class FaceOperations:
             with self._guard.limits(ctx, "search", **details):
                 self._guard.record(ctx, "search", decision, result=summary, **details)
             return result
-        thumbnail = self._engine.thumbnail(probe, embedded[0].face) if probe and embedded else None
+        thumbnail = self._engine.thumbnail(embedded[0]) if embedded else None
 
         def hold(session: Any) -> str:
             held = review.create(

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from regard.domain import DetectedFace, Pose, Quality, QualityLevel, UnindexedReason
-from regard.vision.align import align_face
+from regard.domain import AlignedFace, Pose, Quality, QualityLevel, UnindexedReason
+from regard.vision.align import ALIGNED_PX
 
 # Ratio (nose - eyes) / (mouth - eyes) of a frontal face as YuNet places the points
 # (the ArcFace template gives 0.49; YuNet puts the nose tip lower, measured on CelebA).
@@ -51,22 +51,22 @@ def estimate_pose(landmarks: tuple[tuple[float, float], ...]) -> Pose:
     return Pose(yaw=round(yaw, 1), pitch=round(pitch, 1), roll=round(roll, 1))
 
 
-def sharpness_and_brightness(image: np.ndarray, face: DetectedFace) -> tuple[float, float]:
+def sharpness_and_brightness(crop: np.ndarray) -> tuple[float, float]:
     """Both on 0-100 scales, measured on the aligned 112 px crop so face size does not bias them."""
     import cv2
 
-    crop = align_face(image, face.landmarks, 112)
-    gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
-    core = gray[24:104, 20:92]  # eyes to chin, little background
+    assert crop.shape[0] == ALIGNED_PX, "quality is defined on the shared 112 px crop"
+    core = cv2.cvtColor(crop[24:104, 20:92], cv2.COLOR_RGB2GRAY)  # eyes to chin, little background
     variance = float(cv2.Laplacian(core, cv2.CV_64F).var())
     sharpness = 100.0 * variance / (variance + _SHARPNESS_HALF)
     brightness = float(core.mean()) / 255.0 * 100.0
     return round(sharpness, 1), round(brightness, 1)
 
 
-def assess(image: np.ndarray, face: DetectedFace, limits: QualityThresholds) -> Quality:
-    """Measure a face and decide whether it is good enough to enroll."""
-    sharpness, brightness = sharpness_and_brightness(image, face)
+def assess(aligned: AlignedFace, limits: QualityThresholds) -> Quality:
+    """Measure a face on its aligned crop and decide whether it is good enough to enroll."""
+    face = aligned.face
+    sharpness, brightness = sharpness_and_brightness(aligned.crop)
     pose = estimate_pose(face.landmarks)
     face_px = face.size
     reasons: list[UnindexedReason] = []

@@ -64,11 +64,16 @@ def test_only_a_trusted_audit_activates_a_model_and_then_on_its_numbers(api: Api
     # The attack: a hand-made score file "audited" as sface at its threshold.
     form = {**LABELS, "system": "sface", "threshold": str(SFACE_1E4)}
     made = api.call("POST", "/v1/audits/scores", key="admin", data=form, files={"scores": ("s.csv", score_file())})
-    refused = api.call("POST", "/v1/models/sface/activation", key="admin", data={"report_id": made.json()["id"]})
+    at_card = {"fmr": "0.0001"}  # the operating point the card audits
+    refused = api.call(
+        "POST", "/v1/models/sface/activation", key="admin", data={"report_id": made.json()["id"], **at_card}
+    )
     assert is_problem(refused, 403, "policy_denied")["rule_id"] == "FAIRNESS-GATE"
     assert "unverified" in refused.json()["detail"]
     card = FAIRNESS_CARD.read_bytes()  # the published card, unsigned
-    unsigned = api.call("POST", "/v1/models/sface/activation", key="admin", files={"report": ("r.json", card)})
+    unsigned = api.call(
+        "POST", "/v1/models/sface/activation", key="admin", data=at_card, files={"report": ("r.json", card)}
+    )
     assert is_problem(unsigned, 403, "policy_denied")["rule_id"] == "FAIRNESS-GATE"
     checked = api.call("POST", "/v1/audits/verification", key="auditor", files={"report": ("r.json", card)}).json()
     assert checked["verification"]["status"] == "unverified"
@@ -79,20 +84,26 @@ def test_only_a_trusted_audit_activates_a_model_and_then_on_its_numbers(api: Api
     signed = sign_report(parse_report(card), lab, "lab-1").to_json().encode()
     checked = api.call("POST", "/v1/audits/verification", key="auditor", files={"report": ("r.json", signed)}).json()
     assert checked["verification"]["status"] == "verified" and checked["signature_key_id"] == lab.key_id
-    failed = api.call("POST", "/v1/models/sface/activation", key="admin", files={"report": ("r.json", signed)})
+    failed = api.call(
+        "POST", "/v1/models/sface/activation", key="admin", data=at_card, files={"report": ("r.json", signed)}
+    )
     assert is_problem(failed, 403, "policy_denied")["rule_id"] == "FAIRNESS-GATE"
     assert "fmr_ratio" in failed.json()["detail"]
     lenient = (
         "version: fair-1\nfairness_gate:\n  limits: {max_fmr_ratio: 3.0, max_fnmr_ratio: 12.0, max_group_fmr: 5.0e-4}\n"
     )
     api.call("PUT", "/v1/policy", key="admin", json={"document": lenient})
-    passed = api.call("POST", "/v1/models/sface/activation", key="admin", files={"report": ("r.json", signed)})
+    passed = api.call(
+        "POST", "/v1/models/sface/activation", key="admin", data=at_card, files={"report": ("r.json", signed)}
+    )
     assert passed.status_code == 200 and all(rule["passed"] for rule in passed.json()["gate"])
     deployments = api.call("GET", "/v1/deployments", key="admin").json()
     assert deployments["items"][-1]["model"] == "sface" and deployments["items"][-1]["active"]
     # Revoked, the auditor's reports activate nothing more.
     revoked = api.call("DELETE", "/v1/auditors/lab-1", key="admin").json()
     assert revoked["active"] is False
-    again = api.call("POST", "/v1/models/sface/activation", key="admin", files={"report": ("r.json", signed)})
+    again = api.call(
+        "POST", "/v1/models/sface/activation", key="admin", data=at_card, files={"report": ("r.json", signed)}
+    )
     is_problem(again, 403, "policy_denied")
     is_problem(api.call("POST", "/v1/models/sface/activation", key="admin"), 422, "invalid_input")

@@ -21,7 +21,7 @@ def _samples(api: Api) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 def test_health_and_readiness(api: Api) -> None:
     assert api.client.get("/healthz").json() == {"status": "ok"}
     ready = api.client.get("/readyz").json()
-    assert ready["ready"] and ready["database"] and ready["models"] == {"yunet": True, "sface": True}
+    assert ready["ready"] and ready["database"] and ready["models"] == {"yunet": True, "fast": True}
 
 
 def test_metrics_count_calls_decisions_and_latency(api: Api, photo: bytes) -> None:

@@ -93,7 +93,7 @@ def _prepare(data_dir: Path, model_cache: Path, astronaut: np.ndarray) -> dict[s
         lab = KeySigner.generate()
         svc.register_auditor("lab", lab.public_key_hex, local, description="an outside lab")
         signed = sign_report(parse_report(card), lab, "lab").to_json().encode()
-        svc.activate_model("sface", local, signed_report=signed)
+        svc.activate_model("sface", local, signed_report=signed, fmr=1e-4)  # the card's operating point
     return keys
 
 
