@@ -8,6 +8,7 @@ afterwards that the ledger verifies and the collection holds exactly the faces
 the acknowledged enrollments stored.
 
     python benchmarks/api_load.py --clients 50 --seconds 60 --workers 2
+    REGARD_EMBEDDER=fast python benchmarks/api_load.py --out api_load_fast
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from PIL import Image
 from skimage import data
 
 from regard.evaluation.live_server import COLLECTION, PURPOSE, LiveServer, prepare
+from regard.settings import load_settings
 
 
 def photos() -> list[bytes]:
@@ -136,7 +138,8 @@ def main() -> None:
             result = asyncio.run(load(server, token, args.clients, args.seconds))
         finally:
             server.stop()
-    result = {"workers": args.workers, "onnx_threads": args.onnx_threads, **result}
+    settings = {"embedder": load_settings().embedder, "workers": args.workers, "onnx_threads": args.onnx_threads}
+    result = {**settings, **result}
     print(result)
     write_result(args.out, result)
 

@@ -14,7 +14,8 @@ image work, so the HTTP cost stands out from the machine's noise.  Calls
 alternate library/API in adjacent pairs, in blocks; per block, the p50 of each
 and the median of the pairs' differences; over blocks, the median and the spread.
 
-    python benchmarks/api_overhead.py --blocks 5 --calls 100
+    python benchmarks/api_overhead.py --blocks 5 --calls 100     # the default profile: results/api_overhead.json
+    REGARD_EMBEDDER=fast python benchmarks/api_overhead.py       # results/api_overhead_fast.json
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from skimage import data
 from regard.context import CallContext
 from regard.evaluation.live_server import COLLECTION, PURPOSE, LiveServer, prepare
 from regard.service import Regard
+from regard.settings import load_settings
 
 
 def jpeg(pixels: np.ndarray) -> bytes:
@@ -153,17 +155,24 @@ def main() -> None:
                 face_id = svc.list_faces(COLLECTION, ctx, limit=1).items[0].face_id
                 process = psutil.Process(server.process.pid)
                 calls = _calls(svc, ctx, server.url, token, http, probe, face_id)
-                for lib, web in calls.values():  # warm up: models, indexes, connections
+                for kind, (lib, web) in calls.items():
+                    # warm up models, indexes and the connection right before: the server closes a keep-alive
+                    # connection left idle for 5 s, as it would for any client
                     for _ in range(20):
                         lib()
                         web()
-                for kind, (lib, web) in calls.items():
                     results[kind] = [measure_block(lib, web, args.calls, process) for _ in range(args.blocks)]
                     for block in results[kind]:
                         print(kind, block)
         finally:
             server.stop()
-    result: dict[str, object] = {"probe_px": [220, 240], "subjects": args.subjects, "calls_per_block": args.calls}
+    embedder = load_settings().embedder
+    result: dict[str, object] = {
+        "embedder": embedder,
+        "probe_px": [220, 240],
+        "subjects": args.subjects,
+        "calls_per_block": args.calls,
+    }
     for kind, blocks in results.items():
         paired = [b["paired_difference_p50_ms"] for b in blocks]
         cpu = [b["cpu_difference_ms"] for b in blocks]
@@ -177,7 +186,7 @@ def main() -> None:
             "cpu_difference_ms_spread": [min(cpu), max(cpu)],
         }
     print(result)
-    write_result("api_overhead", result)
+    write_result("api_overhead" if embedder == "accurate" else f"api_overhead_{embedder}", result)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ import numpy as np
 import psutil
 from _common import SHARED_DATA, cached_embeddings, require, write_result
 
-from regard.backends.specs import SFACE
+from regard.backends.specs import BUILTIN_MODELS, SFACE
 from regard.index.exact import ExactIndex
 from regard.index.hnsw import HnswIndex, HnswParams
 
@@ -40,11 +40,11 @@ BUILD = HnswParams()  # graph parameters of every HNSW backend; set from --m and
 
 
 class FaceSpace:
-    """Mean, between-person and within-person covariance factors of real SFace templates."""
+    """Mean, between-person and within-person covariance factors of a model's real templates (SFace's)."""
 
-    def __init__(self) -> None:
+    def __init__(self, model: str = "sface") -> None:
         paths = sorted(require(SHARED_DATA / "celeba_wild" / "images").glob("*/*.jpg"))
-        vectors, found = cached_embeddings("celeba_wild", paths, "sface")
+        vectors, found = cached_embeddings("celeba_wild", paths, model)
         people = np.asarray([p.parent.name for p in paths])[found]
         vectors = vectors[found].astype(np.float64)
         names, index = np.unique(people, return_inverse=True)
@@ -255,7 +255,7 @@ def bench_milvus(
 
 
 def main() -> None:
-    global BUILD
+    global BUILD, DIM, THRESHOLD
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="1000000")
     parser.add_argument("--backends", default="exact,faiss-hnsw,pgvector,milvus")
@@ -264,12 +264,16 @@ def main() -> None:
     parser.add_argument("--name", default="scale_search")
     parser.add_argument("--m", type=int, default=BUILD.connectivity)
     parser.add_argument("--ef-construction", type=int, default=BUILD.ef_construction)
+    parser.add_argument("--model", default="sface", help="Whose templates to model: sface, or a profile (accurate).")
     args = parser.parse_args()
     BUILD = HnswParams(args.m, args.ef_construction)
+    if args.model != "sface":  # another model's dimension and its FMR 1e-3 threshold (the default operating point)
+        spec = next(m for m in BUILTIN_MODELS if m.id == args.model)
+        DIM, THRESHOLD = spec.embedding_size, spec.thresholds["1e-03"]
     efs = [int(e) for e in args.ef.split(",")]
     wanted = args.backends.split(",")
     results: list[dict[str, Any]] = []
-    space = FaceSpace()
+    space = FaceSpace(args.model)
     for size in (int(s) for s in args.sizes.split(",")):
         rng = np.random.default_rng(size)
         vectors, labels, centres = templates(space, rng, size)
@@ -288,7 +292,8 @@ def main() -> None:
 
 def save(name: str, queries: int, results: list[dict[str, Any]]) -> None:
     hnsw = {"m": BUILD.connectivity, "ef_construction": BUILD.ef_construction}
-    write_result(name, {"threshold": THRESHOLD, "top_k": 5, "queries": queries, "hnsw": hnsw, "results": results})
+    setup = {"dimension": DIM, "threshold": THRESHOLD, "top_k": 5, "queries": queries, "hnsw": hnsw}
+    write_result(name, {**setup, "results": results})
 
 
 if __name__ == "__main__":

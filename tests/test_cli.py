@@ -161,6 +161,9 @@ def test_demo_walks_through_the_accountable_flow(cli, monkeypatch: pytest.Monkey
             "FAIRNESS-GATE",
         ):
             assert step in out, f"{step!r} missing from the demo's narration"
+        confirmations = re.findall(r"reviewer \d, (.+?) \(key (\w+)\), confirms: case (\w+)", out)
+        assert len(confirmations) == 2 and len({actor for actor, _, _ in confirmations}) == 2
+        assert [status == "released" for _, _, status in confirmations] == [False, True]
         assert "Traceback" not in result.output
 
 

@@ -83,6 +83,8 @@ def test_tenant_listing_and_creation_need_authentication(tmp_path: Path, model_c
     by_admin = runner.invoke(app, ["--api-key", admin, "tenant", "list"], env=env)
     assert by_admin.exit_code == 13 and "acme" not in by_admin.stdout
     assert runner.invoke(app, ["--api-key", admin, "tenant", "create", "evil"], env=env).exit_code == 13
+    across = runner.invoke(app, ["--api-key", admin, "purge", "--all-tenants"], env=env)
+    assert across.exit_code == 13 and "purged" not in across.stdout
     assert runner.invoke(app, ["tenant", "list"], env=env).stdout.split() == ["acme"]
 
 
