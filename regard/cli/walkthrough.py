@@ -117,7 +117,8 @@ def record_consent(service: Regard, ctx: CallContext) -> None:
 
 
 def enroll_and_search(service: Regard, ctx: CallContext, photos: Photos) -> None:
-    say("3. Enrollment", "A template (128 numbers) is kept per face, never the photo; it is deleted after 7 days.")
+    size = service.model(service.settings.embedder).spec.embedding_size
+    say("3. Enrollment", f"A template ({size} numbers) is kept per face, never the photo; it is deleted after 7 days.")
     for collection, purpose in ((ALBUM, PHOTOS), (DOOR, ACCESS)):
         scoped = ctx.with_purpose(purpose)
         with contextlib.suppress(NotFoundError):

@@ -155,7 +155,7 @@ class ModelOperations:
         details["result"] = {"report_sha256": stored.record.report_sha256, **summary}
         if not result.passed:
             failing = "; ".join(
-                f"{r.id} {r.measured if r.measured is not None else 'unmeasurable'} > {r.limit}"
+                f"{r.id} {f'{r.measured:.4g}' if r.measured is not None else 'unmeasurable'} > {r.limit:g}"
                 for r in result.rules
                 if not r.passed
             )
