@@ -88,7 +88,7 @@ class Settings(BaseSettings):
     )
     ann_dtype: Literal["f32", "f16"] = Field("f32", description="faiss-hnsw: how vectors are kept in the graph.")
     ann_connectivity: int = Field(32, ge=4, le=128, description="HNSW edges per node (M), every HNSW backend.")
-    ann_ef_construction: int = Field(64, ge=8, description="HNSW candidate list while building.")
+    ann_ef_construction: int = Field(128, ge=8, description="HNSW candidate list while building.")
     ann_ef_search: int = Field(1024, ge=8, description="HNSW candidate list while searching (recall vs latency).")
     milvus_uri: str | None = Field(None, description="Milvus server URL, or a Milvus Lite file; default data_dir.")
     milvus_token: str | None = Field(None, description="Milvus credentials ('user:password' or an API key).")

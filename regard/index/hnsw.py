@@ -33,7 +33,7 @@ _COMPACT_SHARE = 0.25
 @dataclass(frozen=True)
 class HnswParams:
     connectivity: int = 32
-    ef_construction: int = 64
+    ef_construction: int = 128  # 64 gave recall@1 0.983 at 1M (ef_search 1024), 128 gave 0.997
     ef_search: int = 1024
     dtype: str = "f32"  # f32 keeps similarities exact; f16 halves the memory
 
