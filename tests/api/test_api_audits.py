@@ -1,7 +1,10 @@
-"""Fairness audits over HTTP: an independent tester's score file, stored reports, the gate, outside auditors."""
+"""Fairness audits over HTTP: an independent tester's score file, stored reports, the gate, outside auditors,
+the shipped fairness cards."""
 
 from __future__ import annotations
 
+import json
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +13,7 @@ from harness import Api, api, is_problem
 from regard.fairness.report import parse_report
 from regard.fairness.signing import KeySigner, sign_report
 
+CARDS = resources.files("regard.fairness").joinpath("cards")
 FAIRNESS_CARD = Path(__file__).resolve().parents[2] / "docs" / "fairness" / "sface_gender.json"
 SFACE_1E4 = 0.4244
 LABELS = {"label_source": "assigned-by-people", "labelled_by": "the tester's annotators"}
@@ -107,3 +111,23 @@ def test_only_a_trusted_audit_activates_a_model_and_then_on_its_numbers(api: Api
     )
     is_problem(again, 403, "policy_denied")
     is_problem(api.call("POST", "/v1/models/sface/activation", key="admin"), 422, "invalid_input")
+
+
+def test_the_shipped_fairness_cards_are_served_to_readers(api: Api) -> None:
+    shipped = {card.name: json.loads(card.read_text()) for card in CARDS.iterdir() if card.name.endswith(".json")}
+    listed = api.call("GET", "/v1/fairness/cards", key="auditor")
+    assert listed.status_code == 200, listed.text
+    cards = listed.json()
+    assert cards["total"] == len(shipped) and {c["system"] for c in cards["items"]} >= {"accurate", "fast", "sface"}
+    sface = next(c for c in cards["items"] if c["system"] == "sface")
+    assert sface["report"] == shipped["sface_gender.json"]  # the document exactly as shipped
+    female = sface["report"]["groups"][0]
+    assert sface["threshold"] == SFACE_1E4 and sface["groups"][0]["group"] == female["group"]
+    assert sface["groups"][0]["fmr"] == female["fmr"] and sface["groups"][0]["fmr_ci"] == female["fmr_ci"]
+    assert sface["dataset"]["labels"]["source"] == "assigned-by-people" and sface["caveats"]
+    assert sface["differentials_adequate"]["fmr_max_min"] > 1 and len(sface["det"]) == len(sface["groups"])
+    assert api.call("GET", "/v1/fairness/cards", key="operator").json() == cards  # the same for every reader
+    page = api.call("GET", "/v1/fairness/cards", key="admin", params={"limit": 1}).json()
+    assert len(page["items"]) == 1 and page["next"] and page["total"] == cards["total"]
+    is_problem(api.call("GET", "/v1/fairness/cards", key="rev1"), 403, "forbidden")
+    is_problem(api.call("GET", "/v1/fairness/cards", key=None), 401, "unauthenticated")

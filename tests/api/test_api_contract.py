@@ -6,7 +6,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from harness import Api, api
+import httpx
+import schemathesis
+from harness import Api, api, mirrored, photo
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 
@@ -42,3 +44,32 @@ def test_every_operation_documents_its_errors_as_problems(api: Api) -> None:
             assert operation.get("security") == [{"HTTPBearer": []}], (method, path)
             names = {p["name"] for p in operation.get("parameters", [])}
             assert {"purpose", "case_reference"} <= names, (method, path)
+
+
+def test_successful_answers_of_the_main_operations_match_their_schemas(api: Api, photo: bytes, mirrored: bytes) -> None:
+    """The fuzzer mostly meets errors; these are the answers people build on, each checked against the document."""
+    document = schemathesis.openapi.from_dict(_document(api))
+    assert api.call("POST", "/v1/collections", key="admin", json={"name": "staff"}).status_code == 201
+    enrolled = api.enroll("staff", "eileen", photo, data={"display_name": "Eileen Collins"})
+    face_id = enrolled.json()["indexed_faces"][0]["face_id"]
+    answers: list[tuple[str, str, int, httpx.Response]] = [
+        ("POST", "/v1/collections/{name}/subjects/{subject}/faces", 201, enrolled),
+        ("POST", "/v1/detect", 200, api.call("POST", "/v1/detect", files={"image": ("a.jpg", photo)})),
+        ("POST", "/v1/collections/{name}/search", 200, api.search("staff", mirrored)),
+        (
+            "POST",
+            "/v1/collections/{name}/search/face",
+            200,
+            api.call("POST", "/v1/collections/staff/search/face", json={"face_id": face_id}),
+        ),
+        (
+            "POST",
+            "/v1/compare",
+            200,
+            api.call("POST", "/v1/compare", files={"image_a": ("a.jpg", photo), "image_b": ("b.jpg", mirrored)}),
+        ),
+    ]
+    for method, path, status, response in answers:
+        assert response.status_code == status, (path, response.text)
+        document[path][method].validate_response(response)  # raises, naming each mismatch
+    assert answers[2][3].json()["matched"] is True  # a match, not an empty list that fits any schema

@@ -1,10 +1,12 @@
-"""Governance over HTTP: review by two reviewers' keys, consent and erasure, the ledger, the report, policy."""
+"""Governance over HTTP: review by two reviewers' keys, consent and erasure, the ledger, the report, policy,
+and the case reference an investigative search needs."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from conftest import watchlist_purpose_args
 from harness import Api, api, is_problem, mirrored, photo
 
 VIP = {
@@ -16,6 +18,7 @@ VIP = {
     "max_collection_subjects": 100,
     "consequential": True,
 }
+LEADS = {"name": "leads", **watchlist_purpose_args()}
 
 
 def test_two_reviewers_release_a_held_match(api: Api, photo: bytes, mirrored: bytes) -> None:
@@ -145,3 +148,37 @@ def test_registering_a_model_by_upload(api: Api) -> None:
     is_problem(
         api.call("POST", "/v1/models", key="admin", data=bad, files={"model": ("m.onnx", b"x")}), 422, "invalid_input"
     )
+
+
+def _watchlist(api: Api, photo: bytes) -> None:
+    """An investigative watchlist: its restricted category approved by a reviewer, one person enrolled."""
+    assert api.call("POST", "/v1/purposes", key="admin", purpose="leads", json=LEADS).status_code == 201
+    application = {"kind": "category", "purpose": "leads", "requested": {}, "justification": "detective unit"}
+    submitted = api.call("POST", "/v1/applications", key="admin", json=application).json()
+    approve = {"approve": True, "reason": "case process reviewed"}
+    decided = api.call("POST", f"/v1/applications/{submitted['id']}/decision", key="rev1", json=approve)
+    assert decided.json()["status"] == "approved", decided.text
+    created = api.call("POST", "/v1/collections", key="admin", purpose="leads", json={"name": "persons"})
+    assert created.status_code == 201, created.text
+    assert api.enroll("persons", "p1", photo, purpose="leads").status_code == 201
+
+
+def test_an_investigative_search_needs_a_documented_case_reference(api: Api, photo: bytes) -> None:
+    _watchlist(api, photo)
+    for reference in (None, "", "   ", "n/a", "TBD", "unknown", "0000"):
+        params = {} if reference is None else {"case_reference": reference}
+        refused = api.search("persons", photo, purpose="leads", params=params)
+        body = is_problem(refused, 403, "policy_denied")
+        assert body["rule_id"] == "PROHIBIT-UNTARGETED-SURVEILLANCE" and "documented" in body["detail"], reference
+    entries = api.call("GET", "/v1/ledger/entries", key="auditor", params={"limit": 1000}).json()["items"]
+    assert entries[-1]["fields"]["operation"] == "search" and entries[-1]["fields"]["result"]["denied"]
+
+
+def test_a_documented_case_reference_is_recorded_with_the_search(api: Api, photo: bytes) -> None:
+    _watchlist(api, photo)
+    found = api.search("persons", photo, purpose="leads", params={"case_reference": " 2026-CR-0042 "})
+    assert found.status_code == 200 and found.json()["review_case"], found.text  # consequential: held for review
+    entries = api.call("GET", "/v1/ledger/entries", key="auditor", params={"limit": 1000}).json()["items"]
+    search = entries[-1]["fields"]
+    assert search["operation"] == "search" and search["purpose"] == "leads" and search["actor"] == "operator"
+    assert search["result"]["case_reference"] == "2026-CR-0042"

@@ -1,4 +1,5 @@
-"""``/v1/audits`` and ``/v1/auditors``: fairness audits from score files, stored reports, the gate, outside auditors.
+"""``/v1/audits``, ``/v1/auditors`` and ``/v1/fairness/cards``: fairness audits from score files, stored reports, the
+gate, outside auditors, and the audits Regard ships for its built-in models.
 
 An independent tester submits a score file (scores and group labels only: no image leaves them); the report is
 stored, recorded in the ledger and stays unverified, since nothing proves the scores.  Reports that can activate a
@@ -17,6 +18,7 @@ from regard.api.responses import content
 from regard.api.routes.report import MEDIA, negotiate
 from regard.api.schemas.audits import AuditorIn, AuditorOut, AuditOut, CheckedReportOut, GateOut, VerificationOut
 from regard.api.schemas.base import Paged
+from regard.api.schemas.cards import FairnessCardOut
 from regard.api.uploads import read_upload
 from regard.fairness.labels import LabelProvenance
 
@@ -135,3 +137,10 @@ def revoke_auditor(
 ) -> AuditorOut:
     """Their reports no longer activate anything; activations made on them stay recorded."""
     return AuditorOut.of(regard.revoke_auditor(name, ctx))
+
+
+@router.get("/fairness/cards", response_model=Paged[FairnessCardOut], summary="The shipped fairness cards")
+def fairness_cards(regard: Service, ctx: Caller, paging: Paging) -> Paged[FairnessCardOut]:
+    """The audits Regard ships for its built-in models (published, the same in every tenant): error rates per
+    group at the operating threshold with their intervals, differentials, DET curves and caveats."""
+    return paging.cut(regard.fairness_cards(ctx), FairnessCardOut.of)
