@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -69,6 +70,22 @@ class Site:
     url: str
     keys: dict[str, str]
     data_dir: Path
+    model_cache: Path
+
+
+def _use_site_folders(env: pytest.MonkeyPatch, base: Path) -> None:
+    """The ledger's key and witness in the site's folders, in the library and in the server alike."""
+    env.setenv("XDG_CONFIG_HOME", str(base / "config"))
+    env.setenv("XDG_STATE_HOME", str(base / "state"))
+
+
+@contextmanager
+def library(site: Site) -> Iterator[Regard]:
+    """The library over the site's data, beside the running server: what a page shows can be checked against it."""
+    with pytest.MonkeyPatch.context() as env:
+        _use_site_folders(env, site.data_dir.parent)
+        with Regard(data_dir=site.data_dir, model_cache_dir=site.model_cache, onnx_threads=1) as svc:
+            yield svc
 
 
 def _prepare(data_dir: Path, model_cache: Path, astronaut: np.ndarray) -> dict[str, str]:
@@ -102,13 +119,11 @@ def site(tmp_path_factory: pytest.TempPathFactory, model_cache: Path, astronaut:
     base = tmp_path_factory.mktemp("dashboard")
     data_dir = base / "data"
     with pytest.MonkeyPatch.context() as env:
-        # The ledger's key and witness go to this test's folders, in the library and in the server alike.
-        env.setenv("XDG_CONFIG_HOME", str(base / "config"))
-        env.setenv("XDG_STATE_HOME", str(base / "state"))
+        _use_site_folders(env, base)
         keys = _prepare(data_dir, model_cache, astronaut)
         server = LiveServer.start(data_dir, workers=2, model_cache=model_cache, REGARD_STORE_THUMBNAILS="true")
     try:
-        yield Site(server.url, keys, data_dir)
+        yield Site(server.url, keys, data_dir, model_cache)
     finally:
         server.stop()
 
