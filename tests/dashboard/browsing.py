@@ -57,12 +57,27 @@ fairness_gate:
 PEOPLE = {"ada": ["admin"], "olga": ["operator"], "rita": ["reviewer"], "sam": ["reviewer"], "aude": ["auditor"]}
 
 
+REQUIRE_BROWSER = "REGARD_REQUIRE_BROWSER"  # "1" (set by .ci/run): no browser is a failure, not a skip
+
+
+def chromium_or_stop(path: Path = CHROMIUM) -> Path:
+    """The browser, else a stop saying why: a failure where the browser is required (CI), a skip elsewhere.
+
+    CI must not pass without having run these tests: a skip there would hide a chromium that failed to install.
+    """
+    if os.access(path, os.X_OK):
+        return path
+    why = f"{path} is absent: `bash scripts/bootstrap.sh --dev` installs Debian's chromium"
+    if os.environ.get(REQUIRE_BROWSER) == "1":
+        pytest.fail(f"{why}; {REQUIRE_BROWSER}=1 (as in .ci/run) requires the dashboard's browser tests", pytrace=False)
+    pytest.skip(f"{why} (with {REQUIRE_BROWSER}=1, as in CI, this is a failure)")
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     """Debian's chromium, launched by path: Playwright's own browser downloads are not reachable here."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent: `bash scripts/bootstrap.sh --dev` installs Debian's chromium")
-    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
+    chromium = chromium_or_stop()
+    return {**browser_type_launch_args, "executable_path": str(chromium), "args": CHROMIUM_ARGS}
 
 
 @dataclass
