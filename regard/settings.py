@@ -120,6 +120,12 @@ class Settings(BaseSettings):
     dashboard: bool = Field(True, description="Serve the web dashboard at /dashboard beside the API.")
     dashboard_idle_min: float = Field(30.0, gt=0, description="Minutes without a request after which a session ends.")
     dashboard_session_h: float = Field(8.0, gt=0, description="Hours after login at which a session ends, used or not.")
+    dashboard_login_failures: int = Field(
+        10, ge=0, description="Failed dashboard logins a client address may make in a window, all workers; 0: off."
+    )
+    dashboard_login_window_min: float = Field(
+        15.0, gt=0, description="Minutes over which a client address's failed logins are forgiven."
+    )
 
     def resolved_ledger_key_file(self) -> Path:
         """The signing key: the setting, else ``~/.config/regard/ledger-ed25519.pem``.

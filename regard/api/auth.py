@@ -50,6 +50,15 @@ async def caller(
     if credentials is None:
         raise AuthenticationError("send an API key: 'Authorization: Bearer <key>'")
     ctx = regard.authenticate(credentials.credentials, purpose, case_reference, origin="api", remote=True)
+    rate_limit(request, ctx)
+    return ctx
+
+
+def rate_limit(request: Request, ctx: CallContext) -> None:
+    """Take a token from the bucket of ``ctx``'s key, or raise 429 ``rate_limited`` with ``Retry-After``.
+
+    One limiter per app: the API's calls and the dashboard's pages made with the same key draw on one bucket.
+    """
     limiter: RateLimiter = request.app.state.limiter
     wait_s = limiter.allow(ctx.key_id or ctx.actor)
     if wait_s > 0:
@@ -59,7 +68,6 @@ async def caller(
             f"this key's rate limit is reached; retry in {wait_s:.2f} s",
             {"Retry-After": RateLimiter.retry_after(wait_s)},
         )
-    return ctx
 
 
 Caller = Annotated[CallContext, Depends(caller)]

@@ -1,4 +1,4 @@
-"""Per-key rate limits: a token bucket per API key, in each worker process.
+"""Per-key rate limits: a token bucket per API key (or per client address), in each worker process.
 
 Each worker holds ``1/workers`` of the configured rate and burst, so with the
 kernel spreading connections over the workers a key gets about the configured
@@ -25,7 +25,14 @@ class _Bucket:
 
 
 class RateLimiter:
-    """``allow(key)`` takes a token or says how long until one is there."""
+    """``allow(key)`` takes a token or says how long until one is there; ``wait_s(key)`` only says.
+
+    Keys are API keys for the API and the dashboard, client addresses for the dashboard's failed logins.
+    """
+
+    # Buckets that refilled are forgotten once there are this many (a full bucket is the same as none), so keys
+    # an attacker makes up (client addresses) cannot grow the table for ever.
+    SWEEP_AT = 4096
 
     def __init__(
         self, rate_per_s: float, burst: int, workers: int = 1, clock: Callable[[], float] = time.monotonic
@@ -34,6 +41,7 @@ class RateLimiter:
         self.burst = max(1.0, burst / workers)
         self._clock = clock
         self._buckets: dict[str, _Bucket] = {}
+        self._sweep_at = self.SWEEP_AT
         self._lock = threading.Lock()
 
     @property
@@ -48,13 +56,37 @@ class RateLimiter:
         with self._lock:
             bucket = self._buckets.get(key)
             if bucket is None:
+                if len(self._buckets) >= self._sweep_at:
+                    self._sweep(now)
                 bucket = self._buckets[key] = _Bucket(self.burst, now)
-            bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
-            bucket.updated = now
+            self._refill(bucket, now)
             if bucket.tokens >= 1.0:
                 bucket.tokens -= 1.0
                 return 0.0
             return (1.0 - bucket.tokens) / self.rate
+
+    def wait_s(self, key: str) -> float:
+        """The seconds until ``allow(key)`` would let a call through (0: now), taking no token."""
+        if not self.enabled:
+            return 0.0
+        now = self._clock()
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                return 0.0
+            self._refill(bucket, now)
+            return 0.0 if bucket.tokens >= 1.0 else (1.0 - bucket.tokens) / self.rate
+
+    def _refill(self, bucket: _Bucket, now: float) -> None:
+        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
+        bucket.updated = now
+
+    def _sweep(self, now: float) -> None:
+        full = [k for k, b in self._buckets.items() if b.tokens + (now - b.updated) * self.rate >= self.burst]
+        for key in full:
+            del self._buckets[key]
+        # Amortised: the next sweep waits until the table has doubled again.
+        self._sweep_at = max(self.SWEEP_AT, 2 * len(self._buckets))
 
     @staticmethod
     def retry_after(wait_s: float) -> str:

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from regard.api.problems import ApiProblem
 from regard.dashboard.pages import Failure, failure_page
 from regard.dashboard.sessions import SessionStore
+from regard.dashboard.throttle import LoginThrottle
 from regard.dashboard.views import ROUTERS
 from regard.dashboard.visitors import PREFIX, CsrfRefused, LoginRequired
 from regard.errors import InvalidInputError, RegardError
@@ -43,6 +44,7 @@ def mount(app: FastAPI) -> None:
     app.state.dashboard_sessions = SessionStore(
         settings.data_dir / "dashboard-sessions", settings.dashboard_idle_min * 60, settings.dashboard_session_h * 3600
     )
+    app.state.dashboard_logins = LoginThrottle.from_settings(settings)
     app.mount(f"{PREFIX}/static", StaticFiles(packages=[("regard.dashboard", "static")]), name="dashboard-static")
     for router in ROUTERS:
         app.include_router(router, prefix=PREFIX, include_in_schema=False)
@@ -84,7 +86,10 @@ def _failure_of(request: Request, exc: Exception) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         message = "There is no such page." if exc.status_code == 404 else str(exc.detail)
         return failure_page(request, Failure(exc.status_code, code, message))
-    return failure_page(request, Failure.of(exc))
+    response = failure_page(request, Failure.of(exc))
+    if isinstance(exc, ApiProblem):
+        response.headers.update(exc.headers)  # a rate limit's Retry-After
+    return response
 
 
 def _to_login(request: Request, exc: Exception) -> Response:

@@ -2,8 +2,9 @@
 
 ``Visitor`` is the dependency of every page but the login form.  It authenticates the session's API key again on
 each request (``Regard.authenticate(..., remote=True)``), so the roles a page sees are the key's roles now, and a
-revoked key ends the session.  On a request that changes something (any method but GET and HEAD) it also checks
-the session's CSRF token, sent in the ``X-CSRF-Token`` header (htmx) or the ``csrf_token`` form field.
+revoked key ends the session; each request also draws on the key's rate limit, the API's own bucket.  On a
+request that changes something (any method but GET and HEAD) it also checks the session's CSRF token, sent in the
+``X-CSRF-Token`` header (htmx) or the ``csrf_token`` form field.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
-from regard.api.auth import Service
+from regard.api.auth import Service, rate_limit
 from regard.context import CallContext
 from regard.dashboard.sessions import SessionStore
 from regard.errors import AuthenticationError
@@ -91,6 +92,8 @@ async def visitor(request: Request, regard: Service) -> Visitor:
         raise LoginRequired("key") from None
     found = Visitor(regard, ctx, opened.session.csrf_token, opened.session.expires_at, opened.api_key)
     request.state.visitor = found  # error pages show the visitor's navigation too
+    # The key's own rate limit, the API's bucket: a session is no way around it (a 429 page with Retry-After).
+    rate_limit(request, ctx)
     if request.method not in SAFE_METHODS:
         await check_csrf(request, opened.session.csrf_token)
     return found

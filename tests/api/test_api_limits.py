@@ -79,3 +79,20 @@ def test_token_bucket_refills_and_splits_over_workers() -> None:
     assert limiter.allow("other") == 0
     assert RateLimiter.retry_after(0.2) == "1" and RateLimiter.retry_after(2.1) == "3"
     assert RateLimiter(0, 1).allow("k") == 0
+
+
+def test_asking_the_wait_takes_no_token_and_refilled_buckets_are_forgotten() -> None:
+    now = [0.0]
+    limiter = RateLimiter(rate_per_s=1, burst=2, clock=lambda: now[0])
+    assert limiter.wait_s("k") == 0  # a key never seen waits for nothing, and gets no bucket
+    assert [limiter.allow("k"), limiter.allow("k")] == [0, 0]
+    assert limiter.wait_s("k") == pytest.approx(1) and limiter.wait_s("k") == pytest.approx(1)
+    assert limiter.allow("k") == pytest.approx(1)
+    # Keys a client makes up (addresses) cannot grow the table for ever: refilled buckets are forgotten.
+    for i in range(RateLimiter.SWEEP_AT - 1):
+        limiter.allow(f"address-{i}")
+    now[0] += 2  # every bucket is full again ...
+    assert [limiter.allow("k"), limiter.allow("k")] == [0, 0]  # ... but this one, emptied again
+    limiter.allow("a new key")  # the table is at SWEEP_AT: it is swept before the new bucket goes in
+    assert sorted(limiter._buckets) == ["a new key", "k"]  # (the table itself: nothing else tells)
+    assert limiter.wait_s("k") == pytest.approx(1)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -56,12 +57,27 @@ fairness_gate:
 PEOPLE = {"ada": ["admin"], "olga": ["operator"], "rita": ["reviewer"], "sam": ["reviewer"], "aude": ["auditor"]}
 
 
+REQUIRE_BROWSER = "REGARD_REQUIRE_BROWSER"  # "1" (set by .ci/run): no browser is a failure, not a skip
+
+
+def chromium_or_stop(path: Path = CHROMIUM) -> Path:
+    """The browser, else a stop saying why: a failure where the browser is required (CI), a skip elsewhere.
+
+    CI must not pass without having run these tests: a skip there would hide a chromium that failed to install.
+    """
+    if os.access(path, os.X_OK):
+        return path
+    why = f"{path} is absent: `bash scripts/bootstrap.sh --dev` installs Debian's chromium"
+    if os.environ.get(REQUIRE_BROWSER) == "1":
+        pytest.fail(f"{why}; {REQUIRE_BROWSER}=1 (as in .ci/run) requires the dashboard's browser tests", pytrace=False)
+    pytest.skip(f"{why} (with {REQUIRE_BROWSER}=1, as in CI, this is a failure)")
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     """Debian's chromium, launched by path: Playwright's own browser downloads are not reachable here."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent: `bash scripts/bootstrap.sh --dev` installs Debian's chromium")
-    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
+    chromium = chromium_or_stop()
+    return {**browser_type_launch_args, "executable_path": str(chromium), "args": CHROMIUM_ARGS}
 
 
 @dataclass
@@ -69,6 +85,22 @@ class Site:
     url: str
     keys: dict[str, str]
     data_dir: Path
+    model_cache: Path
+
+
+def _use_site_folders(env: pytest.MonkeyPatch, base: Path) -> None:
+    """The ledger's key and witness in the site's folders, in the library and in the server alike."""
+    env.setenv("XDG_CONFIG_HOME", str(base / "config"))
+    env.setenv("XDG_STATE_HOME", str(base / "state"))
+
+
+@contextmanager
+def library(site: Site) -> Iterator[Regard]:
+    """The library over the site's data, beside the running server: what a page shows can be checked against it."""
+    with pytest.MonkeyPatch.context() as env:
+        _use_site_folders(env, site.data_dir.parent)
+        with Regard(data_dir=site.data_dir, model_cache_dir=site.model_cache, onnx_threads=1) as svc:
+            yield svc
 
 
 def _prepare(data_dir: Path, model_cache: Path, astronaut: np.ndarray) -> dict[str, str]:
@@ -102,13 +134,11 @@ def site(tmp_path_factory: pytest.TempPathFactory, model_cache: Path, astronaut:
     base = tmp_path_factory.mktemp("dashboard")
     data_dir = base / "data"
     with pytest.MonkeyPatch.context() as env:
-        # The ledger's key and witness go to this test's folders, in the library and in the server alike.
-        env.setenv("XDG_CONFIG_HOME", str(base / "config"))
-        env.setenv("XDG_STATE_HOME", str(base / "state"))
+        _use_site_folders(env, base)
         keys = _prepare(data_dir, model_cache, astronaut)
         server = LiveServer.start(data_dir, workers=2, model_cache=model_cache, REGARD_STORE_THUMBNAILS="true")
     try:
-        yield Site(server.url, keys, data_dir)
+        yield Site(server.url, keys, data_dir, model_cache)
     finally:
         server.stop()
 

@@ -7,9 +7,12 @@ import re
 from typing import Any
 
 import numpy as np
-from browsing import Site, accessible, base_url, browser_type_launch_args, log_in, site, upload
+from browsing import Site, accessible, base_url, browser_type_launch_args, library, log_in, site, upload
 from conftest import encode
 from playwright.sync_api import expect
+
+from regard.dashboard.pages import MEASURES
+from regard.governance.review import ReviewCase
 
 COOKIE = "regard_session"
 
@@ -152,6 +155,41 @@ def test_an_operator_enrolls_and_searches(
     accessible(page, "search-denied")
 
 
+def _shown_rate(value: float) -> str:
+    """An error rate as the page writes it: 1.2e-04 below 1%, else a percentage."""
+    return f"{value:.1e}" if value < 0.01 else f"{value:.2%}"
+
+
+def _shows_the_numbers_of(page: Any, case: ReviewCase) -> None:
+    """The numbers a reviewer weighs are the case's own: the threshold, each candidate's similarity and score, and
+    the model's error rates, the false match rate at this threshold among them."""
+    expect(page.locator("dl.facts dt:text-is('Threshold') + dd")).to_have_text(f"similarity {case.threshold:.4f}")
+    for number, candidate in enumerate(case.candidates, 1):
+        figure = page.locator(".compare figure").filter(has_text=f"Candidate {number}: {candidate['subject']}")
+        expect(figure).to_contain_text(f"similarity {candidate['similarity']:.4f}, score {candidate['score']:.1f}")
+    assert "fmr_at_threshold" in case.model_error_rates, case.model_error_rates
+    rates = page.get_by_role("table", name=f"Error rates of {case.model_id}, measured on public datasets")
+    expect(rates.locator("tbody tr")).to_have_count(len(case.model_error_rates))
+    for key, value in case.model_error_rates.items():
+        row = rates.locator("tbody tr").filter(has=page.get_by_role("cell", name=MEASURES.get(key, key), exact=True))
+        expect(row.get_by_role("cell").nth(1)).to_have_text(_shown_rate(value))
+
+
+def _faces_have_meaningful_alt_text(page: Any, case: ReviewCase) -> None:
+    """Probe and candidates are shown (decoded, not broken), each described in words a screen reader can use:
+    which face it is, not a file name or a bare "image"."""
+    faces = page.locator(".compare img")
+    expect(faces).to_have_count(1 + len(case.candidates))
+    alts = [face.get_attribute("alt") or "" for face in faces.all()]
+    assert all(face.evaluate("img => img.complete && img.naturalWidth > 0") for face in faces.all())
+    assert "probe" in alts[0].lower()
+    for alt, candidate in zip(alts[1:], case.candidates, strict=True):
+        assert candidate["subject"] in alt, alt
+    for alt in alts:
+        assert len(alt.split()) >= 3 and not re.search(r"\.(jpe?g|png|webp)$|^(image|photo|face)$", alt, re.I), alt
+    assert len(set(alts)) == len(alts)  # the probe and each candidate told apart
+
+
 def _confirm(page: Any, justification: str) -> None:
     page.get_by_label("Confirm: the probe is eileen").check()
     page.get_by_label("Justification (required)").fill(justification)
@@ -178,6 +216,11 @@ def test_a_match_is_released_by_two_different_reviewers(site: Site, new_context:
     expect(rita.get_by_role("img", name="The probe: the face that was searched for")).to_be_visible()
     expect(rita.get_by_role("img", name="Candidate eileen: their enrolled face")).to_be_visible()
     expect(rita.get_by_text("Still needed: 2 more confirmations")).to_be_visible()
+    with library(site) as regard:
+        case = regard.review_case(case_id, regard.authenticate(site.keys["rita"]))
+    assert [c["subject"] for c in case.candidates] == ["eileen"]
+    _shows_the_numbers_of(rita, case)
+    _faces_have_meaningful_alt_text(rita, case)
     accessible(rita, "review-case")
     _confirm(rita, "same ear shape, same scar above the left eyebrow")
     expect(rita.get_by_text("Confirmed by rita.")).to_be_visible()

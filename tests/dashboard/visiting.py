@@ -53,14 +53,9 @@ class Dashboard:
 
 
 def make_dashboard_service(data_dir: Path, model_cache: Path, **settings: Any) -> tuple[Regard, dict[str, str]]:
-    svc = Regard(
-        data_dir=data_dir,
-        model_cache_dir=model_cache,
-        onnx_threads=1,
-        store_thumbnails=True,
-        rate_limit_per_s=0,
-        **settings,
-    )
+    """The service with tenant ``acme``, purpose ``photos`` and a key per person; rate limits off unless asked."""
+    settings = {"rate_limit_per_s": 0, **settings}
+    svc = Regard(data_dir=data_dir, model_cache_dir=model_cache, onnx_threads=1, store_thumbnails=True, **settings)
     svc.create_tenant(TENANT, CallContext.local())
     svc.declare_purpose("photos", CallContext.local(TENANT, "photos"), **shared_purpose_args())  # type: ignore[arg-type]
     admin = CallContext.local(TENANT)
