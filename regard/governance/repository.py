@@ -185,7 +185,9 @@ class Governance:
         """Store a new key (roles already checked by the caller); returns its token, shown once."""
         with self.tx() as s:
             if s.get(TenantRow, tenant) is None:
-                raise NotFoundError(f"tenant '{tenant}' does not exist")
+                raise NotFoundError(
+                    f"tenant '{tenant}' does not exist; the local operator creates it: regard tenant create {tenant}"
+                )
             key_id, token, digest = keys.generate()
             person = keys.owner_of(owner, key_id)
             s.add(
