@@ -50,32 +50,30 @@ class RateLimiter:
 
     def allow(self, key: str) -> float:
         """0 when the call may go ahead (a token is taken), else the seconds to wait for the next token."""
+        return self._wait(key, take=True)
+
+    def wait_s(self, key: str) -> float:
+        """The seconds until ``allow(key)`` would let a call through (0: now), taking no token."""
+        return self._wait(key, take=False)
+
+    def _wait(self, key: str, take: bool) -> float:
         if not self.enabled:
             return 0.0
         now = self._clock()
         with self._lock:
             bucket = self._buckets.get(key)
             if bucket is None:
+                if not take:
+                    return 0.0
                 if len(self._buckets) >= self._sweep_at:
                     self._sweep(now)
                 bucket = self._buckets[key] = _Bucket(self.burst, now)
             self._refill(bucket, now)
             if bucket.tokens >= 1.0:
-                bucket.tokens -= 1.0
+                if take:
+                    bucket.tokens -= 1.0
                 return 0.0
             return (1.0 - bucket.tokens) / self.rate
-
-    def wait_s(self, key: str) -> float:
-        """The seconds until ``allow(key)`` would let a call through (0: now), taking no token."""
-        if not self.enabled:
-            return 0.0
-        now = self._clock()
-        with self._lock:
-            bucket = self._buckets.get(key)
-            if bucket is None:
-                return 0.0
-            self._refill(bucket, now)
-            return 0.0 if bucket.tokens >= 1.0 else (1.0 - bucket.tokens) / self.rate
 
     def _refill(self, bucket: _Bucket, now: float) -> None:
         bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
