@@ -130,21 +130,7 @@ class CardGroupOut(BaseModel):
 
     @classmethod
     def of(cls, g: GroupStats) -> CardGroupOut:
-        return cls(
-            group=g.group,
-            identities=g.identities,
-            images=g.images,
-            genuine_pairs=g.genuine_pairs,
-            impostor_pairs=g.impostor_pairs,
-            false_matches=g.false_matches,
-            false_non_matches=g.false_non_matches,
-            fmr=g.fmr,
-            fmr_ci=g.fmr_ci,
-            fnmr=g.fnmr,
-            fnmr_ci=g.fnmr_ci,
-            flagged=g.flagged,
-            flag_reasons=list(g.flag_reasons),
-        )
+        return cls.model_validate(g, from_attributes=True)  # the same fields, tuples as lists
 
 
 class DifferentialsOut(BaseModel):
@@ -164,18 +150,7 @@ class DifferentialsOut(BaseModel):
 
     @classmethod
     def of(cls, d: Differentials) -> DifferentialsOut:
-        return cls(
-            groups=list(d.groups),
-            fmr_max_min=d.fmr_max_min,
-            fmr_max_geomean=d.fmr_max_geomean,
-            fnmr_max_min=d.fnmr_max_min,
-            fnmr_max_geomean=d.fnmr_max_geomean,
-            fmr_gini=d.fmr_gini,
-            fnmr_gini=d.fnmr_gini,
-            fdr=d.fdr,
-            garbe=d.garbe,
-            notes=list(d.notes),
-        )
+        return cls.model_validate(d, from_attributes=True)  # the same fields, tuples as lists
 
 
 class DetCurveOut(BaseModel):
