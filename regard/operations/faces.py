@@ -53,6 +53,14 @@ def effective_fmr(threshold: float, spec: ModelSpec, requested: float) -> float:
     return min(requested, float(f"{measured:.2g}")) if measured is not None else requested
 
 
+def raised_to_score(spec: ModelSpec, threshold: float, fmr: float, min_score: float | None) -> tuple[float, float]:
+    """A policy's minimum score can only raise the bar; the result states the FMR it then stands at."""
+    if min_score is None:
+        return threshold, fmr
+    bar = score_to_similarity(min_score, spec.thresholds)
+    return (bar, effective_fmr(bar, spec, fmr)) if bar > threshold else (threshold, fmr)
+
+
 def check_top_k(top_k: int) -> None:
     if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= 1000:
         raise InvalidInputError(f"top_k must be an integer within 1..1000, got {top_k!r}")
@@ -66,11 +74,7 @@ class FaceOperations:
 
     def _decision(self, spec: ModelSpec, similarity: float, fmr: float | None, min_score: float | None) -> Decision:
         fmr = fmr or self._p.settings.default_fmr
-        threshold = threshold_for(spec.thresholds, fmr, spec.id)
-        if min_score is not None and score_to_similarity(min_score, spec.thresholds) > threshold:
-            # A policy's minimum score can only raise the bar; the decision states the FMR it now stands at.
-            threshold = score_to_similarity(min_score, spec.thresholds)
-            fmr = effective_fmr(threshold, spec, fmr)
+        threshold, fmr = raised_to_score(spec, threshold_for(spec.thresholds, fmr, spec.id), fmr, min_score)
         score = float(similarity_to_score(similarity, spec.thresholds))
         return Decision(similarity, round(score, 2), threshold, fmr, similarity >= threshold)
 
@@ -307,11 +311,7 @@ class FaceOperations:
         )
         if min_score is not None:
             fmr = effective_fmr(threshold, spec, fmr)
-        if policy.min_score is not None and score_to_similarity(policy.min_score, spec.thresholds) > threshold:
-            # A policy's minimum score can only raise the bar; the result states the FMR it now stands at.
-            threshold = score_to_similarity(policy.min_score, spec.thresholds)
-            fmr = effective_fmr(threshold, spec, fmr)
-        return threshold, fmr
+        return raised_to_score(spec, threshold, fmr, policy.min_score)
 
     def _matches(
         self,
