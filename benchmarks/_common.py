@@ -47,6 +47,13 @@ def write_result(name: str, payload: dict[str, Any]) -> Path:
     return path
 
 
+def result_name(name: str, embedder: str) -> str:
+    """The default profile's results keep the plain name; another profile's carry its id (``name_fast``)."""
+    from regard.settings import Settings
+
+    return name if embedder == Settings.model_fields["embedder"].default else f"{name}_{embedder}"
+
+
 def profile_members(model_id: str) -> tuple[list[tuple[str, float]], bool] | None:
     """A built-in profile's (member, weight) pairs and flip, or None for a plain model."""
     from regard.backends.specs import BUILTIN_MODELS

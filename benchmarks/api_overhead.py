@@ -33,7 +33,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import psutil
-from _common import write_result
+from _common import result_name, write_result
 from PIL import Image
 from skimage import data
 
@@ -186,7 +186,7 @@ def main() -> None:
             "cpu_difference_ms_spread": [min(cpu), max(cpu)],
         }
     print(result)
-    write_result("api_overhead" if embedder == "accurate" else f"api_overhead_{embedder}", result)
+    write_result(result_name("api_overhead", embedder), result)
 
 
 if __name__ == "__main__":

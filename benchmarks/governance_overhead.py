@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import CACHE, write_result
+from _common import CACHE, result_name, write_result
 from PIL import Image
 from sqlalchemy import insert
 
@@ -190,7 +190,7 @@ def main() -> None:
         "ledger_verify_s": round(verify_s, 3),
     }
     print(result)
-    write_result("governance_overhead" if embedder == "accurate" else f"governance_overhead_{embedder}", result)
+    write_result(result_name("governance_overhead", embedder), result)
 
 
 if __name__ == "__main__":
